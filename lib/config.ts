@@ -1,0 +1,133 @@
+/**
+ * Every setting of the platform, read from the environment in this one place
+ * so that the README table, docker-compose.yml and k8s/ can be checked against
+ * it (test/deploy). Defaults run embedded: one process, no servers.
+ */
+import path from "node:path";
+
+export type Env = Record<string, string | undefined>;
+
+export interface PlatformConfig {
+  nodeEnv: string;
+  production: boolean;
+  namespace: string;
+  nodeID: string | undefined;
+  transporter: string | undefined;
+  services: string[] | undefined;
+  mongoUri: string | undefined;
+  redisUrl: string | undefined;
+  dataDir: string;
+  port: number;
+  metricsPort: number;
+  logLevel: string;
+  logFormat: "json" | "text";
+  requestTimeoutMs: number;
+  heartbeatIntervalSec: number;
+  heartbeatTimeoutSec: number;
+  balancerStrategy: string;
+  tracingExporter: string | undefined;
+  corsOrigins: string[] | undefined;
+  bodyLimit: string;
+  authCacheTtlMs: number;
+  authRateLimit: number;
+  jwtSecret: string | undefined;
+  jwtTtlSec: number;
+  adminEmail: string;
+  adminPassword: string;
+  /** Both ADMIN_EMAIL and ADMIN_PASSWORD came from the environment (production refuses the dev defaults). */
+  adminFromEnv: boolean;
+  seed: boolean;
+  /** Seconds a stock reservation holds its units before the sweeper gives them back. */
+  reservationTtlSec: number;
+  /** Seconds between sweeps for expired reservations; 0 turns the sweeper off. */
+  reservationSweepIntervalSec: number;
+  /** `stock.low` is emitted when a product's available stock falls below this. */
+  lowStockThreshold: number;
+  /** Moleculer cacher on the catalog reads (get, list, categories). */
+  catalogCache: boolean;
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw == null || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+function decimal(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw == null || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+function list(raw: string | undefined): string[] | undefined {
+  if (raw == null || raw.trim() === "") return undefined;
+  return raw.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function flag(raw: string | undefined, fallback: boolean): boolean {
+  if (raw == null || raw === "") return fallback;
+  return !["false", "0", "no", "off"].includes(raw.toLowerCase());
+}
+
+const STRATEGIES = ["RoundRobin", "Random", "CpuUsage", "Latency", "Shard"];
+const TRACING_EXPORTERS = ["Console", "Zipkin", "Jaeger", "Event", "Datadog", "NewRelic"];
+
+export function loadConfig(env: Env = process.env): PlatformConfig {
+  const nodeEnv = env.NODE_ENV || "development";
+  const production = nodeEnv === "production";
+  const balancerStrategy = env.BALANCER_STRATEGY || "RoundRobin";
+  if (!STRATEGIES.includes(balancerStrategy)) {
+    throw new ConfigError(`BALANCER_STRATEGY must be one of ${STRATEGIES.join(", ")}`);
+  }
+  const tracingExporter = env.TRACING_EXPORTER || undefined;
+  if (tracingExporter && !TRACING_EXPORTERS.includes(tracingExporter)) {
+    throw new ConfigError(`TRACING_EXPORTER must be one of ${TRACING_EXPORTERS.join(", ")}`);
+  }
+  const logFormat = (env.LOG_FORMAT || (production ? "json" : "text")) as "json" | "text";
+  if (logFormat !== "json" && logFormat !== "text") throw new ConfigError(`LOG_FORMAT must be json or text`);
+
+  return {
+    nodeEnv,
+    production,
+    namespace: env.NAMESPACE || "shop",
+    nodeID: env.NODE_ID || undefined,
+    transporter: env.TRANSPORTER || undefined,
+    services: list(env.SERVICES),
+    mongoUri: env.MONGO_URI || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    dataDir: path.resolve(env.DATA_DIR || "./data"),
+    port: integer(env, "PORT", 3000),
+    metricsPort: integer(env, "METRICS_PORT", 3030),
+    logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "warn" : "info"),
+    logFormat,
+    requestTimeoutMs: integer(env, "REQUEST_TIMEOUT", 10_000, 1),
+    heartbeatIntervalSec: decimal(env, "HEARTBEAT_INTERVAL", 1),
+    heartbeatTimeoutSec: decimal(env, "HEARTBEAT_TIMEOUT", 3),
+    balancerStrategy,
+    tracingExporter,
+    corsOrigins: list(env.CORS_ORIGINS),
+    bodyLimit: env.BODY_LIMIT || "256kb",
+    authCacheTtlMs: integer(env, "AUTH_CACHE_TTL", 5_000),
+    authRateLimit: integer(env, "AUTH_RATE_LIMIT", 20, 1),
+    jwtSecret: env.JWT_SECRET || undefined,
+    jwtTtlSec: integer(env, "JWT_TTL", 3600, 1),
+    adminEmail: env.ADMIN_EMAIL || "admin@shop.local",
+    adminPassword: env.ADMIN_PASSWORD || "admin-password-dev",
+    adminFromEnv: Boolean(env.ADMIN_EMAIL && env.ADMIN_PASSWORD),
+    seed: flag(env.SEED, true),
+    reservationTtlSec: integer(env, "RESERVATION_TTL", 900, 1),
+    reservationSweepIntervalSec: integer(env, "RESERVATION_SWEEP_INTERVAL", 30),
+    lowStockThreshold: integer(env, "LOW_STOCK_THRESHOLD", 5),
+    catalogCache: flag(env.CATALOG_CACHE, true),
+  };
+}
+
+export const config = loadConfig();

@@ -1,0 +1,93 @@
+/**
+ * Broker options for every node of the platform. Everything comes from
+ * lib/config.ts (the environment), so one build runs embedded on a laptop and
+ * as many nodes of a cluster alike.
+ */
+import type { BrokerOptions, Errors, TracerOptions } from "moleculer";
+import { config, type PlatformConfig } from "./lib/config";
+import { RequestLogContext } from "./middlewares/request-log.middleware";
+
+export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
+  return {
+    namespace: cfg.namespace,
+    nodeID: cfg.nodeID,
+
+    // No transporter: every service in one process (embedded mode).
+    transporter: (cfg.transporter ?? null) as BrokerOptions["transporter"],
+
+    cacher: cfg.redisUrl
+      ? ({ type: "Redis", options: { redis: cfg.redisUrl, prefix: `MOL-${cfg.namespace}`, ttl: 60, maxParamsLength: 200 } } as unknown as BrokerOptions["cacher"])
+      : { type: "Memory", options: { ttl: 60, maxParamsLength: 200 } },
+
+    serializer: "JSON",
+
+    logger: {
+      type: "Console",
+      options: {
+        level: cfg.logLevel,
+        colors: cfg.logFormat === "text",
+        moduleColors: false,
+        formatter: cfg.logFormat === "json" ? "json" : "short",
+        autoPadding: false,
+      },
+    },
+
+    requestTimeout: cfg.requestTimeoutMs,
+
+    // Off by default: only idempotent actions opt in (`retryPolicy: { enabled: true }`
+    // on the action), so a state change is never sent twice by the broker.
+    retryPolicy: {
+      enabled: false,
+      retries: 3,
+      delay: 100,
+      maxDelay: 1000,
+      factor: 2,
+      check: (err: Error) => Boolean((err as Errors.MoleculerRetryableError).retryable),
+    },
+
+    // Dead nodes are dropped from the registry within ~2 heartbeat timeouts.
+    heartbeatInterval: cfg.heartbeatIntervalSec,
+    heartbeatTimeout: cfg.heartbeatTimeoutSec,
+
+    // Graceful shutdown waits for in-flight requests before the node leaves.
+    tracking: { enabled: true, shutdownTimeout: 10_000 },
+
+    registry: { strategy: cfg.balancerStrategy, preferLocal: true },
+
+    circuitBreaker: {
+      enabled: true,
+      threshold: 0.5,
+      windowTime: 60,
+      minRequestCount: 20,
+      halfOpenTime: 10_000,
+      // Client errors (declines, validation, conflicts) say nothing about the callee's health.
+      check: (err: Error) => {
+        const code = (err as Errors.MoleculerError).code;
+        return typeof code === "number" && code >= 500;
+      },
+    },
+
+    // Per action where it matters (the gateway's outbound calls); a broker-wide
+    // default would throttle every service to the same concurrency.
+    bulkhead: { enabled: false, concurrency: 100, maxQueueSize: 1000 },
+
+    metrics: {
+      enabled: cfg.metricsPort > 0,
+      reporter: cfg.metricsPort > 0 ? [{ type: "Prometheus", options: { port: cfg.metricsPort, path: "/metrics" } }] : [],
+    },
+
+    tracing: {
+      enabled: Boolean(cfg.tracingExporter),
+      exporter: (cfg.tracingExporter ? [{ type: cfg.tracingExporter }] : []) as TracerOptions["exporter"],
+      tags: { action: { meta: ["userId"] } },
+    },
+
+    validator: true,
+
+    middlewares: [RequestLogContext],
+
+    metadata: { dataBackend: cfg.mongoUri ? "mongo" : "nedb" },
+  };
+}
+
+export default brokerOptions(config);

@@ -1,0 +1,163 @@
+/**
+ * The REST gateway (API.md). Routes come from the `rest` of each action in the
+ * cluster; only those are reachable ("restrict"). Every action's `auth` and
+ * `roles` are enforced here, before the call leaves the gateway.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import type { Context, ServiceSchema, Service } from "moleculer";
+import ApiGateway from "moleculer-web";
+import { config } from "../lib/config";
+import { toPublicError } from "../lib/public-error";
+import { TtlCache } from "../lib/ttl-cache";
+import { authDecision, parseBearer } from "../lib/access";
+import { readiness } from "../lib/readiness";
+import { platformServiceNames } from "../lib/platform-services";
+import type { AuthUser, ShopMeta, ShopSettings } from "../types/moleculer";
+
+type GatewayRequest = IncomingMessage & { $action?: { auth?: unknown; roles?: unknown; name?: string }; $ctx?: Context };
+interface GatewayVars {
+  tokenCache: TtlCache<AuthUser>;
+  expectedServices: string[];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+const RATE_LIMITED_ACTIONS = ["users.login", "users.register"];
+
+const API_ROUTE = {
+  path: "/api",
+  autoAliases: true,
+  mappingPolicy: "restrict",
+  authentication: true,
+  authorization: true,
+  bodyParsers: { json: { strict: true, limit: config.bodyLimit }, urlencoded: false },
+  onBeforeCall(ctx: Context<unknown, ShopMeta>, _route: unknown, req: IncomingMessage) {
+    const key = req.headers["idempotency-key"];
+    if (typeof key === "string" && IDEMPOTENCY_KEY.test(key)) ctx.meta.idempotencyKey = key;
+  },
+};
+
+/** From the error (our own limits) or moleculer-web's rate-limit reset header; at least 1 s. */
+function retryAfterSeconds(err: Error, res: ServerResponse): number {
+  const given = (err as { data?: { retryAfter?: unknown } }).data?.retryAfter;
+  if (typeof given === "number" && given > 0) return Math.ceil(given);
+  const reset = Number(res.getHeader("X-Rate-Limit-Reset"));
+  return Number.isFinite(reset) && reset > Date.now() ? Math.ceil((reset - Date.now()) / 1000) : 1;
+}
+
+const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars> = {
+  name: "api",
+  mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
+
+  settings: {
+    // Services declare full paths in their actions' `rest` (e.g. "GET /products/:id").
+    rest: "/",
+    port: config.port,
+    ip: "0.0.0.0",
+    // A client's X-Request-ID is kept only when it is short and plain (it ends up in logs).
+    rootCallOptions(options: { requestID?: string }) {
+      if (!options.requestID || !REQUEST_ID.test(options.requestID)) options.requestID = randomUUID();
+    },
+    cors: config.corsOrigins
+      ? {
+          origin: config.corsOrigins,
+          methods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+          allowedHeaders: ["Content-Type", "Authorization", "Idempotency-Key", "X-Request-ID"],
+          exposedHeaders: ["X-Request-ID", "Retry-After", "Location"],
+          maxAge: 3600,
+        }
+      : undefined,
+    logRequest: "debug",
+    logResponse: "debug",
+    log4XXResponses: false,
+    logRequestParams: null,
+    logResponseData: null,
+    /** Per client address, on the routes that guess passwords (login, register). */
+    authRateLimit: { window: 60_000, limit: config.authRateLimit },
+    onError(this: Service, req: GatewayRequest, res: ServerResponse, err: Error) {
+      const body = toPublicError(err);
+      const requestID = req.$ctx?.requestID;
+      if (body.code === 500) this.logger.error("Unhandled error", { requestID, url: req.url, err });
+      if (!res.headersSent) {
+        if (requestID && !res.getHeader("X-Request-ID")) res.setHeader("X-Request-ID", requestID);
+        if (body.code === 429 || body.code === 503) res.setHeader("Retry-After", String(retryAfterSeconds(err, res)));
+        res.setHeader("Content-Type", "application/json; charset=utf-8");
+        res.writeHead(body.code);
+      }
+      res.end(JSON.stringify(body));
+    },
+  },
+
+  // The routes are built here so that a test (or a wrapping schema) can change the limits first.
+  merged(schema: ServiceSchema) {
+    const settings = schema.settings as ShopSettings;
+    const rateLimit = settings.authRateLimit as { window: number; limit: number };
+    settings.routes = [
+      { ...API_ROUTE, whitelist: RATE_LIMITED_ACTIONS, rateLimit: { ...rateLimit, headers: true } },
+      { ...API_ROUTE, blacklist: RATE_LIMITED_ACTIONS },
+    ];
+  },
+
+  actions: {
+    // moleculer-web's alias listing would publish every route and action name.
+    listAliases: false,
+
+    // Bounds what one gateway node accepts at once; the rest queue, then get 503.
+    rest: { bulkhead: { enabled: true, concurrency: 500, maxQueueSize: 5000 } },
+
+    live: {
+      rest: "GET /health/live",
+      auth: false,
+      params: {},
+      handler() {
+        return { status: "ok" };
+      },
+    },
+
+    ready: {
+      rest: "GET /health/ready",
+      auth: false,
+      params: {},
+      handler(ctx: Context<unknown, ShopMeta>) {
+        const report = readiness({
+          connected: this.broker.transit ? Boolean(this.broker.transit.connected) : true,
+          embedded: !this.broker.transit,
+          expected: this.expectedServices,
+          registry: this.broker.registry.getServiceList({ onlyAvailable: true, withActions: false }),
+        });
+        if (!report.ready) ctx.meta.$statusCode = 503;
+        return report;
+      },
+    },
+  },
+
+  methods: {
+    async authenticate(ctx: Context, _route: unknown, req: GatewayRequest): Promise<AuthUser | null> {
+      // A public route does not look at credentials, so a stale token cannot break it.
+      if (req.$action?.auth === false) return null;
+      const token = parseBearer(req.headers.authorization);
+      if (token === null) return null;
+      const cached = this.tokenCache.get(token);
+      if (cached) return cached;
+      const user = await ctx.call<AuthUser, { token: string }>("users.resolveToken", { token });
+      this.tokenCache.set(token, user, config.authCacheTtlMs);
+      return user;
+    },
+
+    authorize(ctx: Context<unknown, ShopMeta>, _route: unknown, req: GatewayRequest) {
+      const denial = authDecision(req.$action ?? {}, ctx.meta.user);
+      if (denial) throw denial;
+    },
+  },
+
+  created() {
+    this.tokenCache = new TtlCache<AuthUser>(10_000);
+    // Settable for tests that run a handful of services; otherwise every service this build contains.
+    const expected = this.settings.expectedServices as string[] | undefined;
+    this.expectedServices = expected ?? platformServiceNames(__dirname).filter((name) => name !== "api");
+  },
+};
+
+export default ApiService as unknown as ServiceSchema;

@@ -1,0 +1,161 @@
+/**
+ * What products tells the rest of the cluster (product.changed, stock.low,
+ * cache cleaning) and how its cached reads follow every change.
+ */
+import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
+import type { DbAdapter } from "../../lib/db-adapter";
+import type { LocalPlatform } from "../support/local-platform";
+import { waitUntil } from "../support/wait-until";
+import { productBody, startCatalog } from "./catalog-platform";
+
+interface Product {
+  id: string;
+  sku: string;
+  name: string;
+  price: number;
+  stock: number;
+}
+interface Seen {
+  event: string;
+  payload: Record<string, unknown>;
+}
+
+const seen: Seen[] = [];
+const Listener: ServiceSchema = {
+  name: "listener",
+  events: {
+    "product.changed"(ctx: Context<Record<string, unknown>>) {
+      seen.push({ event: String(ctx.eventName), payload: ctx.params });
+    },
+    "stock.low"(ctx: Context<Record<string, unknown>>) {
+      seen.push({ event: String(ctx.eventName), payload: ctx.params });
+    },
+    "cache.clean.**"(ctx: Context<Record<string, unknown>>) {
+      seen.push({ event: String(ctx.eventName), payload: {} });
+    },
+  },
+};
+
+const THRESHOLD = 5;
+let platform: LocalPlatform;
+let broker: ServiceBroker;
+
+const create = (overrides: Record<string, unknown> = {}) => broker.call<Product, Record<string, unknown>>("products.create", productBody(overrides));
+const eventsFor = (id: string, event: string) => seen.filter((s) => s.event === event && s.payload.id === id).map((s) => s.payload);
+async function expectEvent(id: string, event: string, payload: Record<string, unknown>) {
+  await waitUntil(() => eventsFor(id, event).some((p) => Object.entries(payload).every(([k, v]) => JSON.stringify(p[k]) === JSON.stringify(v))), {
+    description: `${event} ${JSON.stringify(payload)} for ${id} (seen: ${JSON.stringify(eventsFor(id, event))})`,
+    timeoutMs: 2000,
+    intervalMs: 5,
+  });
+}
+
+beforeAll(async () => {
+  platform = await startCatalog({ settings: { lowStockThreshold: THRESHOLD }, extra: [Listener] });
+  broker = platform.broker;
+});
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+describe("product.changed", () => {
+  it("is emitted with the id, the sku and what changed on create, update, archive and stock changes", async () => {
+    const product = await create({ stock: 20 });
+    await expectEvent(product.id, "product.changed", { sku: product.sku, change: "created" });
+
+    await broker.call("products.update", { id: product.id, price: 2500, name: "Renamed" });
+    await expectEvent(product.id, "product.changed", { change: "updated", fields: ["price", "name"] });
+
+    await broker.call("products.adjustStock", { id: product.id, delta: 5 });
+    await expectEvent(product.id, "product.changed", { change: "stock", stock: 25 });
+
+    await broker.call("products.reserve", { orderId: "order-events-1", items: [{ productId: product.id, quantity: 3 }] });
+    await expectEvent(product.id, "product.changed", { change: "stock", stock: 22 });
+
+    await broker.call("products.remove", { id: product.id });
+    await expectEvent(product.id, "product.changed", { change: "archived" });
+  });
+});
+
+describe("stock.low", () => {
+  it("is emitted once when the stock falls below the threshold", async () => {
+    const product = await create({ stock: 10 });
+    await broker.call("products.reserve", { orderId: "order-low-1", items: [{ productId: product.id, quantity: 5 }] });
+    await expectEvent(product.id, "product.changed", { stock: 5 });
+    expect(eventsFor(product.id, "stock.low")).toEqual([]);
+
+    await broker.call("products.reserve", { orderId: "order-low-2", items: [{ productId: product.id, quantity: 1 }] });
+    await expectEvent(product.id, "stock.low", { sku: product.sku, stock: 4, threshold: THRESHOLD });
+
+    await broker.call("products.reserve", { orderId: "order-low-3", items: [{ productId: product.id, quantity: 1 }] });
+    await expectEvent(product.id, "product.changed", { stock: 3 });
+    expect(eventsFor(product.id, "stock.low")).toHaveLength(1);
+  });
+
+  it("is emitted by an admin's write-off too", async () => {
+    const product = await create({ stock: 30 });
+    await broker.call("products.adjustStock", { id: product.id, set: 2 });
+    await expectEvent(product.id, "stock.low", { stock: 2 });
+  });
+});
+
+describe("the catalog cache", () => {
+  function countReads(target: LocalPlatform) {
+    const svc = target.broker.getLocalService("products") as unknown as { adapter: DbAdapter };
+    return jest.spyOn(svc.adapter, "findOne");
+  }
+
+  it("answers a repeated get from the cache, and the change after an update", async () => {
+    const product = await create({ price: 1000 });
+    const reads = countReads(platform);
+    try {
+      await broker.call("products.get", { id: product.id });
+      await broker.call("products.get", { id: product.id });
+      expect(reads).toHaveBeenCalledTimes(1);
+
+      await broker.call("products.update", { id: product.id, price: 1500 });
+      await expect(broker.call("products.get", { id: product.id })).resolves.toMatchObject({ price: 1500 });
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it("lets list and categories see stock and catalog changes at once", async () => {
+    const product = await create({ category: "cache-check", stock: 2 });
+    const inStock = () => broker.call<{ total: number }, Record<string, unknown>>("products.list", { category: "cache-check", inStock: true });
+    expect((await inStock()).total).toBe(1);
+    await broker.call("products.reserve", { orderId: "order-cache-1", items: [{ productId: product.id, quantity: 2 }] });
+    expect((await inStock()).total).toBe(0);
+    await broker.call("products.release", { orderId: "order-cache-1" });
+    expect((await inStock()).total).toBe(1);
+
+    const categories = () => broker.call<{ name: string; count: number }[]>("products.categories");
+    expect(await categories()).toContainEqual({ name: "cache-check", count: 1 });
+    await create({ category: "cache-check" });
+    expect(await categories()).toContainEqual({ name: "cache-check", count: 2 });
+  });
+
+  it("tells the other nodes to clean their copies on every write", async () => {
+    const before = seen.filter((s) => s.event === "cache.clean.products").length;
+    await create();
+    await waitUntil(() => seen.filter((s) => s.event === "cache.clean.products").length > before, {
+      description: "a cache.clean.products broadcast",
+      timeoutMs: 2000,
+      intervalMs: 5,
+    });
+  });
+
+  it("is switched off by the catalogCache setting", async () => {
+    const uncached = await startCatalog({ settings: { catalogCache: false } });
+    try {
+      const product = await uncached.broker.call<Product, Record<string, unknown>>("products.create", productBody());
+      const reads = countReads(uncached);
+      await uncached.broker.call("products.get", { id: product.id });
+      await uncached.broker.call("products.get", { id: product.id });
+      expect(reads).toHaveBeenCalledTimes(2);
+    } finally {
+      await uncached.stop();
+    }
+  });
+});

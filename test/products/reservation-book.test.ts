@@ -1,0 +1,178 @@
+/**
+ * The claim protocol of lib/reservations.ts, without a broker: a stock
+ * ledger in memory whose take() a test can hold, to stop reserve() halfway
+ * and see what release(), commit(), the sweeper and a second reserve() do.
+ */
+import { createAdapter, type DbAdapter } from "../../lib/db-adapter";
+import { ReservationBook, type StockLedger } from "../../lib/reservations";
+import type { StockLine } from "../../lib/inventory";
+import { conflict } from "../../lib/errors";
+
+class MemoryLedger implements StockLedger {
+  readonly stock = new Map<string, number>();
+  readonly reserved = new Map<string, number>();
+  private held = new Map<string, { reached: () => void; gate: Promise<void> }>();
+
+  constructor(levels: Record<string, number>) {
+    for (const [id, stock] of Object.entries(levels)) {
+      this.stock.set(id, stock);
+      this.reserved.set(id, 0);
+    }
+  }
+
+  /** The next take() of `productId` waits until the returned release function is called. */
+  hold(productId: string): { reached: Promise<void>; open: () => void } {
+    let open!: () => void;
+    let reached!: () => void;
+    const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    this.held.set(productId, { reached, gate });
+    return { reached: reachedPromise, open };
+  }
+
+  async take({ productId, quantity }: StockLine): Promise<boolean> {
+    const hold = this.held.get(productId);
+    if (hold) {
+      this.held.delete(productId);
+      hold.reached();
+      await hold.gate;
+    }
+    const stock = this.stock.get(productId) ?? 0;
+    if (stock < quantity) return false;
+    this.stock.set(productId, stock - quantity);
+    this.reserved.set(productId, (this.reserved.get(productId) ?? 0) + quantity);
+    return true;
+  }
+
+  async putBack({ productId, quantity }: StockLine): Promise<void> {
+    this.stock.set(productId, (this.stock.get(productId) ?? 0) + quantity);
+    this.reserved.set(productId, (this.reserved.get(productId) ?? 0) - quantity);
+  }
+
+  async settle({ productId, quantity }: StockLine): Promise<void> {
+    this.reserved.set(productId, (this.reserved.get(productId) ?? 0) - quantity);
+  }
+
+  async shortage({ productId }: StockLine): Promise<Error> {
+    return conflict("out of stock", "OUT_OF_STOCK", { productId });
+  }
+
+  levels(productId: string) {
+    return { stock: this.stock.get(productId), reserved: this.reserved.get(productId) };
+  }
+}
+
+const TTL = 60_000;
+let store: DbAdapter;
+let ledger: MemoryLedger;
+let clock: Date;
+
+function book(opts: { pendingWaitMs?: number } = {}) {
+  return new ReservationBook({ store, ledger, ttlMs: TTL, now: () => clock, ...opts });
+}
+
+beforeEach(async () => {
+  store = createAdapter({ collection: "reservations", database: "test" });
+  store.init(null, { schema: {} });
+  await store.connect();
+  await store.ensureIndexes([{ fields: ["orderId"], unique: true }]);
+  ledger = new MemoryLedger({ lamp: 5, mug: 5 });
+  clock = new Date("2030-01-01T00:00:00Z");
+});
+
+afterEach(async () => {
+  await store.disconnect();
+});
+
+const ORDER = [
+  { productId: "lamp", quantity: 2 },
+  { productId: "mug", quantity: 3 },
+];
+
+describe("a reservation released while reserve() is taking stock", () => {
+  it("gives every unit back exactly once and reserve() answers 409", async () => {
+    const held = ledger.hold("mug");
+    const reserving = book().reserve("o-1", ORDER);
+    await held.reached;
+
+    // lamp is taken and counted; mug is not taken yet.
+    const released = await book().release("o-1");
+    expect(released.status).toBe("released");
+    expect(ledger.levels("lamp")).toEqual({ stock: 5, reserved: 0 });
+
+    held.open();
+    await expect(reserving).rejects.toMatchObject({ code: 409, type: "RESERVATION_RELEASED" });
+    expect(ledger.levels("mug")).toEqual({ stock: 5, reserved: 0 });
+    expect(ledger.levels("lamp")).toEqual({ stock: 5, reserved: 0 });
+  });
+});
+
+describe("a reserve() that stopped halfway (a crashed node)", () => {
+  it("is released by the sweeper after its expiry, giving back only the lines it counted", async () => {
+    const held = ledger.hold("mug");
+    const stuck = book().reserve("o-2", ORDER);
+    await held.reached;
+
+    expect(await book().sweep()).toBe(0);
+    clock = new Date(clock.getTime() + TTL + 1);
+    const [first, second] = await Promise.all([book().sweep(), book().sweep()]);
+    expect(first + second).toBe(1);
+    expect(ledger.levels("lamp")).toEqual({ stock: 5, reserved: 0 });
+
+    // Were the node alive after all, its last line would find the record claimed.
+    held.open();
+    await expect(stuck).rejects.toMatchObject({ type: "RESERVATION_RELEASED" });
+    expect(ledger.levels("mug")).toEqual({ stock: 5, reserved: 0 });
+  });
+
+  it("cannot be committed while it is being made", async () => {
+    const held = ledger.hold("mug");
+    const reserving = book().reserve("o-3", ORDER);
+    await held.reached;
+    await expect(book().commit("o-3")).rejects.toMatchObject({ type: "RESERVATION_PENDING" });
+    held.open();
+    await expect(reserving).resolves.toMatchObject({ status: "reserved" });
+    await expect(book().commit("o-3")).resolves.toMatchObject({ status: "committed" });
+    expect(ledger.levels("mug")).toEqual({ stock: 2, reserved: 0 });
+  });
+});
+
+describe("a second reserve() of an order being reserved", () => {
+  it("waits for the first and answers its reservation", async () => {
+    const held = ledger.hold("mug");
+    const first = book().reserve("o-4", ORDER);
+    await held.reached;
+    const second = book().reserve("o-4", ORDER);
+    held.open();
+    const [a, b] = await Promise.all([first, second]);
+    expect(b).toEqual(a);
+    expect(ledger.levels("lamp")).toEqual({ stock: 3, reserved: 2 });
+  });
+
+  it("gives up with 409 when the first takes too long", async () => {
+    const held = ledger.hold("mug");
+    const first = book().reserve("o-5", ORDER);
+    await held.reached;
+    await expect(book({ pendingWaitMs: 30 }).reserve("o-5", ORDER)).rejects.toMatchObject({ type: "RESERVATION_PENDING" });
+    held.open();
+    await first;
+  });
+});
+
+describe("sweep", () => {
+  it("leaves unexpired, committed and released reservations alone", async () => {
+    await book().reserve("o-open", [{ productId: "lamp", quantity: 1 }]);
+    await book().reserve("o-sold", [{ productId: "lamp", quantity: 1 }]);
+    await book().commit("o-sold");
+    await book().reserve("o-gone", [{ productId: "mug", quantity: 1 }]);
+    await book().release("o-gone");
+    expect(await book().sweep()).toBe(0);
+
+    clock = new Date(clock.getTime() + TTL + 1);
+    expect(await book().sweep()).toBe(1);
+    expect(await book().find("o-open")).toMatchObject({ status: "released" });
+    expect(await book().find("o-sold")).toMatchObject({ status: "committed" });
+    expect(ledger.levels("lamp")).toEqual({ stock: 4, reserved: 0 });
+    expect(ledger.levels("mug")).toEqual({ stock: 5, reserved: 0 });
+  });
+});

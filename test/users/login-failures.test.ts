@@ -1,0 +1,147 @@
+import { LoginLimiter, MemoryFailureStore, RedisFailureStore, type FailureStore } from "../../lib/login-failures";
+import { startRedisServer, type RedisServer } from "../support/redis-server";
+
+/** What both stores promise, run against each. */
+type Made = { store: FailureStore; advance: (ms: number) => void | Promise<void> };
+
+function behavesLikeAFailureStore(make: () => Made | Promise<Made>) {
+  let store: FailureStore;
+  let advance: Made["advance"];
+  beforeEach(async () => {
+    ({ store, advance } = await make());
+  });
+  afterEach(() => store.close());
+
+  it("counts nothing for an account that never failed", async () => {
+    await expect(store.get("a@example.com")).resolves.toEqual({ count: 0, resetsInSec: 0 });
+  });
+
+  it("counts failures per account within the window", async () => {
+    await store.increment("a@example.com", 900);
+    await store.increment("a@example.com", 900);
+    const third = await store.increment("a@example.com", 900);
+    expect(third.count).toBe(3);
+    expect(third.resetsInSec).toBeGreaterThan(890);
+    expect(third.resetsInSec).toBeLessThanOrEqual(900);
+    await expect(store.get("a@example.com")).resolves.toMatchObject({ count: 3 });
+    await expect(store.get("b@example.com")).resolves.toMatchObject({ count: 0 });
+  });
+
+  it("keeps the window of the first failure: later failures do not extend it", async () => {
+    await store.increment("a@example.com", 2);
+    await advance(1200);
+    const later = await store.increment("a@example.com", 2);
+    expect(later).toEqual({ count: 2, resetsInSec: 1 });
+  });
+
+  it("forgets the failures once the window has passed", async () => {
+    await store.increment("a@example.com", 1);
+    await advance(1100);
+    await expect(store.get("a@example.com")).resolves.toEqual({ count: 0, resetsInSec: 0 });
+    await expect(store.increment("a@example.com", 1)).resolves.toMatchObject({ count: 1 });
+  });
+
+  it("starts over after a reset", async () => {
+    await store.increment("a@example.com", 900);
+    await store.reset("a@example.com");
+    await expect(store.get("a@example.com")).resolves.toMatchObject({ count: 0 });
+  });
+}
+
+describe("MemoryFailureStore", () => {
+  let clock = 0;
+  behavesLikeAFailureStore(() => {
+    clock = 1_000_000;
+    return { store: new MemoryFailureStore(10_000, () => clock), advance: (ms) => void (clock += ms) };
+  });
+
+  it("sweeps expired counters when it grows past its bound", async () => {
+    clock = 0;
+    const store = new MemoryFailureStore(3, () => clock);
+    for (const key of ["a", "b", "c"]) await store.increment(key, 1);
+    clock += 2000;
+    await store.increment("d", 1);
+    expect((store as unknown as { counters: Map<string, unknown> }).counters.size).toBe(1);
+  });
+});
+
+describe("RedisFailureStore (private redis-server)", () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+  });
+  afterAll(() => redis?.stop());
+
+  behavesLikeAFailureStore(async () => {
+    const store = new RedisFailureStore(redis.url, `test-${Math.random().toString(36).slice(2)}:`);
+    await store.connect();
+    // Real time: Redis expires keys on its own clock.
+    return { store, advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+  });
+
+  it("keeps email addresses out of the Redis key names", async () => {
+    const store = new RedisFailureStore(redis.url, "privacy:");
+    await store.connect();
+    await store.increment("someone@example.com", 60);
+    const inspect = new RedisFailureStore(redis.url, "unused:");
+    await inspect.connect();
+    const keys = await (inspect as unknown as { redis: { keys(pattern: string): Promise<string[]> } }).redis.keys("privacy:*");
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).not.toContain("someone");
+    await Promise.all([store.close(), inspect.close()]);
+  });
+
+  it("fails fast while Redis is down and works again once it is back", async () => {
+    const store = new RedisFailureStore(redis.url, "outage:");
+    await store.connect();
+    await store.increment("a@example.com", 60);
+    await redis.kill();
+    await expect(store.get("a@example.com")).rejects.toThrow();
+    await redis.restart();
+    // Not persisted: the restarted server starts empty, and the store reconnects by itself.
+    await waitFor(() => store.get("a@example.com").then((c) => c.count === 0, () => false));
+    await expect(store.increment("a@example.com", 60)).resolves.toMatchObject({ count: 1 });
+    await store.close();
+  });
+
+  it("connects by itself when Redis comes up after the store was made", async () => {
+    await redis.kill();
+    const store = new RedisFailureStore(redis.url, "late:");
+    await expect(store.connect()).rejects.toThrow();
+    await redis.restart();
+    await waitFor(() => store.get("a@example.com").then(() => true, () => false));
+    await store.close();
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("LoginLimiter: 10 failures in 15 minutes lock an account", () => {
+  let limiter: LoginLimiter;
+  beforeEach(() => {
+    limiter = new LoginLimiter(new MemoryFailureStore(), { maxFailures: 10, windowSec: 900 });
+  });
+
+  it("lets an account try until its tenth failure, then says how long to wait", async () => {
+    for (let i = 0; i < 9; i++) await limiter.failed("a@example.com");
+    await expect(limiter.retryAfter("a@example.com")).resolves.toBe(0);
+    await limiter.failed("a@example.com");
+    const wait = await limiter.retryAfter("a@example.com");
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(900);
+    await expect(limiter.retryAfter("b@example.com")).resolves.toBe(0);
+  });
+
+  it("forgets the failures of an account that logs in", async () => {
+    for (let i = 0; i < 9; i++) await limiter.failed("a@example.com");
+    await limiter.succeeded("a@example.com");
+    for (let i = 0; i < 9; i++) await limiter.failed("a@example.com");
+    await expect(limiter.retryAfter("a@example.com")).resolves.toBe(0);
+  });
+});
