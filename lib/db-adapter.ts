@@ -67,8 +67,9 @@ class NeDbAdapter extends (MemoryAdapter as unknown as new (opts: object) => any
   // One NeDB datastore serves one process, and its update runs to the end
   // before the next starts: the filter check and the write are one step.
   async updateOneWhere(filter: Doc, update: Doc): Promise<Doc | null> {
-    const [affected, doc] = await this.db.update(filter, update, { multi: false, returnUpdatedDocs: true });
-    return affected > 0 ? doc : null;
+    // NeDB's own promise API: the stock adapter's promisified `update` warns (DEP0174) on every call.
+    const { numAffected, affectedDocuments } = await this.db.updateAsync(filter, update, { multi: false, returnUpdatedDocs: true });
+    return numAffected > 0 ? affectedDocuments : null;
   }
 }
 
@@ -157,7 +158,7 @@ class MongoDbAdapter extends (MongoAdapter as unknown as new (uri: string, opts:
   }
 
   async updateOneWhere(filter: Doc, update: Doc): Promise<Doc | null> {
-    const res = await this.collection.findOneAndUpdate(withObjectIds(filter), update, { returnOriginal: false });
+    const res = await this.collection.findOneAndUpdate(withObjectIds(filter), update, { returnDocument: "after" });
     return res.value ?? null;
   }
 }

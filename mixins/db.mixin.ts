@@ -20,8 +20,6 @@ import { config } from "../lib/config";
 import { createAdapter, isDuplicateKeyError, newId, seedIfEmpty, storageKind, type DbAdapter, type IndexSpec } from "../lib/db-adapter";
 import { splitStorageNodes } from "../lib/split-storage";
 
-type ServiceSchemaThis = import("moleculer").Service<ShopSettings> & DbMethods;
-
 export type GeneratedAction = "find" | "count" | "list" | "create" | "insert" | "get" | "update" | "remove";
 const GENERATED_ACTIONS: GeneratedAction[] = ["find", "count", "list", "create", "insert", "get", "update", "remove"];
 

@@ -11,12 +11,14 @@ import { config } from "../lib/config";
 import { toPublicError } from "../lib/public-error";
 import { TtlCache } from "../lib/ttl-cache";
 import { authDecision, parseBearer } from "../lib/access";
-import { readiness } from "../lib/readiness";
+import { readiness, servicesWithoutRoutes } from "../lib/readiness";
 import { platformServiceNames } from "../lib/platform-services";
 import type { AuthUser, ShopMeta, ShopSettings } from "../types/moleculer";
 
 type GatewayRequest = IncomingMessage & { $action?: { auth?: unknown; roles?: unknown; name?: string }; $ctx?: Context };
 interface GatewayVars {
+  /** moleculer-web's routes, rebuilt when services come and go. */
+  aliases: unknown[];
   tokenCache: TtlCache<AuthUser>;
   expectedServices: string[];
 }
@@ -94,9 +96,10 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
   merged(schema: ServiceSchema) {
     const settings = schema.settings as ShopSettings;
     const rateLimit = settings.authRateLimit as { window: number; limit: number };
+    // Named: moleculer-web keeps only one of two unnamed routes with the same path.
     settings.routes = [
-      { ...API_ROUTE, whitelist: RATE_LIMITED_ACTIONS, rateLimit: { ...rateLimit, headers: true } },
-      { ...API_ROUTE, blacklist: RATE_LIMITED_ACTIONS },
+      { ...API_ROUTE, name: "auth", whitelist: RATE_LIMITED_ACTIONS, rateLimit: { ...rateLimit, headers: true } },
+      { ...API_ROUTE, name: "api", blacklist: RATE_LIMITED_ACTIONS },
     ];
   },
 
@@ -121,11 +124,14 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
       auth: false,
       params: {},
       handler(ctx: Context<unknown, ShopMeta>) {
+        const registry = this.broker.registry.getServiceList({ onlyAvailable: true, withActions: true });
+        const routed = new Set((this.aliases as { action?: string }[]).map((alias) => alias.action).filter((name): name is string => Boolean(name)));
         const report = readiness({
           connected: this.broker.transit ? Boolean(this.broker.transit.connected) : true,
           embedded: !this.broker.transit,
           expected: this.expectedServices,
-          registry: this.broker.registry.getServiceList({ onlyAvailable: true, withActions: false }),
+          registry,
+          routesPending: servicesWithoutRoutes(registry as Parameters<typeof servicesWithoutRoutes>[0], routed),
         });
         if (!report.ready) ctx.meta.$statusCode = 503;
         return report;

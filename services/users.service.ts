@@ -48,18 +48,12 @@ const now = () => new Date().toISOString();
 
 const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, UsersVars> = {
   name: "users",
-  mixins: [
-    // Applied after DbMixin: drops moleculer-db's generated writes, which would
-    // store a user without hashing, and the generated `update` and `list`,
-    // whose params (`id` required, `query`...) would merge into ours.
-    { actions: { create: false, insert: false, update: false, list: false } },
-    DbMixin({ collection: "users", indexes: [{ fields: ["email"], unique: true }] }),
-  ],
+  // No generated moleculer-db actions: they would return the stored document, hash included,
+  // and their create/insert would store a user without hashing the password.
+  mixins: [DbMixin({ collection: "users", indexes: [{ fields: ["email"], unique: true }] })],
 
   settings: {
     rest: "/",
-    // What moleculer-db's remaining generated actions (get, find) may return.
-    fields: ["id", "email", "name", "role", "address", "disabled", "createdAt", "updatedAt"],
     loginLimit: { maxFailures: 10, windowSec: 15 * 60 },
   },
 
@@ -253,13 +247,13 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
   async started(this: UsersThis) {
     // Configuration errors stop the start: production without JWT_SECRET or ADMIN_* never serves.
     this.jwtKey = loadJwtKey(config);
+    await this.bootstrapAdmin();
     const store = config.redisUrl ? new RedisFailureStore(config.redisUrl, `${config.namespace}:login-failures:`) : new MemoryFailureStore();
     this.limiter = new LoginLimiter(store, this.settings.loginLimit);
     if (store instanceof RedisFailureStore) {
       // Not fatal: logins answer 503 until Redis is reachable, the rest of the service works.
       await store.connect().catch((err: Error) => this.logger.warn(`Redis for login failure counters not reachable yet: ${err.message}`));
     }
-    await this.bootstrapAdmin();
   },
 
   async stopped(this: UsersThis) {

@@ -216,6 +216,39 @@ describe("the gateway", () => {
   });
 });
 
+describe("the rate-limited auth routes", () => {
+  const FakeAuth: ServiceSchema = {
+    name: "users",
+    settings: { rest: "/" },
+    actions: {
+      login: { rest: "POST /auth/login", auth: false, params: {}, handler: () => ({ token: "t" }) },
+      register: { rest: "POST /auth/register", auth: false, params: {}, handler: () => ({ token: "t" }) },
+      me: { rest: "GET /users/me", auth: false, params: {}, handler: () => ({ me: true }) },
+    },
+  };
+
+  it("are served beside the others, and answer 429 with Retry-After past the limit per client", async () => {
+    const platform = await startLocalPlatform({
+      services: [FakeAuth],
+      gateway: true,
+      gatewaySettings: { expectedServices: ["users"], authRateLimit: { window: 60_000, limit: 3 } },
+    });
+    try {
+      const http = api(`${platform.baseUrl}/api`);
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await http.post(i % 2 ? "/auth/register" : "/auth/login", {})).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const limited = await http.post("/auth/login", {});
+      expect(limited.body).toMatchObject({ code: 429 });
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      // Other routes are not limited by it.
+      for (let i = 0; i < 5; i++) expect((await http.get("/users/me")).status).toBe(200);
+    } finally {
+      await platform.stop();
+    }
+  });
+});
+
 describe("a gateway whose services are missing", () => {
   it("answers 503 on readiness, listing what is missing", async () => {
     const platform = await startLocalPlatform({ services: [], gateway: true, gatewaySettings: { expectedServices: ["users", "products"] } });

@@ -103,6 +103,17 @@ describe("startCluster (on a fixture project)", () => {
     expect(pids.filter(isAlive)).toEqual([]);
   });
 
+  it("waits for the gateway's ready path, and names the gateway when it never answers 200", async () => {
+    const attempt = startCluster({
+      transporter: nats.url,
+      project: fixture,
+      nodes: [{ services: ["echo"] }, { services: ["api"], name: "gateway" }],
+      readyPath: "/api/not-a-route",
+      timeoutMs: 3000,
+    });
+    await expect(attempt).rejects.toThrow(/Cluster not ready: gateway gateway-\w+ not ready after 3000 ms: GET \/api\/not-a-route answers 404, not 200\n[\s\S]*--- last \d+ lines of gateway-/);
+  });
+
   it("times out naming the services that never appeared", async () => {
     const attempt = startCluster({
       transporter: nats.url,

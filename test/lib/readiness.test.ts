@@ -1,4 +1,4 @@
-import { readiness } from "../../lib/readiness";
+import { readiness, servicesWithoutRoutes } from "../../lib/readiness";
 import { splitStorageNodes } from "../../lib/split-storage";
 
 const item = (name: string, nodeID: string, storage?: string) => ({ name, nodeID, metadata: storage ? { storage } : {} });
@@ -29,5 +29,19 @@ describe("readiness", () => {
   it("lets a Mongo-backed service scale out", () => {
     expect(splitStorageNodes([item("products", "a", "mongo"), item("products", "b", "mongo")], "products")).toEqual([]);
     expect(splitStorageNodes([item("products", "a", "nedb"), item("products", "b", "nedb")], "products")).toEqual(["a", "b"]);
+  });
+});
+
+describe("routes the gateway has not built yet", () => {
+  const users = { name: "users", nodeID: "a", actions: { "users.me": { name: "users.me", rest: "GET /users/me" }, "users.resolveToken": { name: "users.resolveToken", visibility: "public", rest: "GET /x" } } };
+  const payments = { name: "payments", nodeID: "b", actions: { "payments.authorize": { name: "payments.authorize" } } };
+
+  it("are the published REST actions without an alias", () => {
+    expect(servicesWithoutRoutes([users, payments], new Set())).toEqual(["users"]);
+    expect(servicesWithoutRoutes([users, payments], new Set(["users.me"]))).toEqual([]);
+  });
+
+  it("keep the gateway unready", () => {
+    expect(readiness({ connected: true, expected: [], registry: [], routesPending: ["users"] })).toMatchObject({ ready: false, routesPending: ["users"] });
   });
 });

@@ -4,7 +4,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { ServiceBroker, type BrokerOptions } from "moleculer";
 import { describeExit, spawnOwned, type ExitInfo, type OwnedProcess } from "./owned-process";
-import { freePort } from "./ports";
+import type { LogBuffer } from "./log-buffer";
+import { freePorts } from "./ports";
 import { makeTempDir, removeTempDir } from "./temp-dirs";
 import { errorMessage } from "./error-message";
 import { waitUntil, withTimeout } from "./wait-until";
@@ -29,7 +30,7 @@ export const BUILT_PROJECT: BuiltProject = {
   serviceDir: "dist/services",
 };
 
-const HEALTH_PATH = "/api/health/live";
+const DEFAULT_READY_PATH = "/api/health/live";
 const DEFAULT_READY_TIMEOUT_MS = 45_000;
 // Above the broker's graceful-shutdown wait for in-flight requests (10 s).
 const STOP_GRACE_MS = 20_000;
@@ -65,6 +66,8 @@ export interface NodeOptions {
   name?: string;
   /** Defaults to BUILT_PROJECT; the harness's own tests point it at a fixture. */
   project?: BuiltProject;
+  /** PORT and METRICS_PORT; free ones by default. */
+  ports?: { port: number; metricsPort: number };
 }
 
 export interface ClusterNode {
@@ -78,7 +81,10 @@ export interface ClusterNode {
   /** DATA_DIR of the node. */
   readonly dataDir: string;
   readonly process: ChildProcess;
+  /** Everything the node printed (the last 5000 lines). */
   logs(): string;
+  /** The same output, with `tail()` and `excerpt()` for failure messages. */
+  readonly output: LogBuffer;
   /**
    * Sends `signal` (graceful shutdown by default), SIGKILL after 20 s;
    * resolves to the exit code (null when a signal ended it). A DATA_DIR the
@@ -96,8 +102,9 @@ export interface ClusterNode {
 export async function startNode(options: NodeOptions): Promise<ClusterNode> {
   const project = options.project ?? BUILT_PROJECT;
   assertBuilt(project, options.services);
-  const nodeID = `${options.name ?? options.services.join("+")}-${randomId()}`;
-  const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
+  // "_": node IDs go into transporter topics, where "+" is a wildcard for MQTT.
+  const nodeID = `${options.name ?? options.services.join("_")}-${randomId()}`;
+  const { port, metricsPort } = options.ports ?? (await twoFreePorts());
   const ownDataDir = options.env?.DATA_DIR === undefined;
   const dataDir = options.env?.DATA_DIR ?? makeTempDir(`data-${nodeID}`);
 
@@ -131,6 +138,7 @@ export async function startNode(options: NodeOptions): Promise<ClusterNode> {
     dataDir,
     process: proc.child,
     logs: () => proc.output.text(),
+    output: proc.output,
     async stop(signal: NodeJS.Signals = "SIGTERM") {
       const info = await proc.terminate(signal, STOP_GRACE_MS);
       if (ownDataDir) await removeTempDir(dataDir);
@@ -152,13 +160,25 @@ export interface ReadyOptions {
    */
   services?: string[];
   timeoutMs?: number;
+  /**
+   * Nodes running `api` that must see `nodes` too; defaults to the `api`
+   * nodes among `nodes` (a cluster's addNode passes all of its own).
+   */
+  gateways?: ClusterNode[];
+  /** Path each gateway must answer with 200, after it sees every service. */
+  readyPath?: string;
 }
 
 /**
  * Resolves once `broker` sees every node of `nodes` with its services (a node
- * announces them only after they have all started) and every node that runs
- * `api` answers its liveness probe. Rejects as soon as one of the nodes
- * exits, or at the timeout, quoting the logs of the nodes at fault.
+ * announces them only after they have all started), and every gateway sees
+ * them as well and answers `readyPath` (default /api/health/live) with 200.
+ * Rejects as soon as one of the nodes exits, or at the timeout, quoting the
+ * logs of the nodes at fault.
+ *
+ * Not covered: moleculer-web rebuilds its REST aliases `debounceTime` (500 ms)
+ * after the last service change it sees; a readyPath that only answers 200
+ * once its routes are complete closes that gap.
  */
 export async function waitForNodesReady(broker: ServiceBroker, nodes: ClusterNode[], options: ReadyOptions = {}): Promise<void> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
@@ -180,19 +200,33 @@ export async function waitForNodesReady(broker: ServiceBroker, nodes: ClusterNod
         unique(missing.flatMap((m) => (m.node ? [m.node] : []))),
       );
     });
+    const gateways = options.gateways ?? nodes.filter((n) => n.services.includes("api"));
+    const readyPath = options.readyPath ?? DEFAULT_READY_PATH;
     await Promise.all(
-      nodes
-        .filter((n) => n.services.includes("api"))
-        .map((n) =>
-          waitUntil(() => isLive(n), {
-            description: `GET ${n.url}${HEALTH_PATH} to answer 200 on ${n.nodeID}`,
-            timeoutMs: Math.max(0, deadline - Date.now()),
-            intervalMs: 200,
-            failFast: () => exitedError(nodes),
-          }).catch((err: unknown) => {
-            throw err instanceof ReadinessError ? err : new ReadinessError(errorMessage(err), [n]);
-          }),
-        ),
+      gateways.map((gateway) => {
+        let unseen: string[] = [];
+        let status: number | undefined;
+        // Its own view first: the in-test broker seeing a service says nothing of the gateway's registry.
+        const ready = async () => {
+          unseen = await unseenBy(broker, gateway, nodes, options.services);
+          if (unseen.length > 0) return false;
+          status = await statusOf(gateway, readyPath);
+          return status === 200;
+        };
+        return waitUntil(ready, {
+          description: `gateway ${gateway.nodeID}`,
+          timeoutMs: Math.max(0, deadline - Date.now()),
+          intervalMs: 200,
+          failFast: () => exitedError(unique([...nodes, gateway])),
+        }).catch((err: unknown) => {
+          if (err instanceof ReadinessError) throw err;
+          const why =
+            unseen.length > 0
+              ? `it does not see ${unseen.join(", ")}`
+              : `GET ${readyPath} ${status === undefined ? `fails (${errorMessage(err)})` : `answers ${status}, not 200`}`;
+          throw new ReadinessError(`gateway ${gateway.nodeID} not ready after ${timeoutMs} ms: ${why}`, [gateway]);
+        });
+      }),
     );
   } catch (err) {
     if (!(err instanceof ReadinessError)) throw err;
@@ -203,7 +237,7 @@ export async function waitForNodesReady(broker: ServiceBroker, nodes: ClusterNod
       [
         `Cluster not ready: ${err.message}`,
         `Nodes: ${nodes.map(describeNode).join("; ")}`,
-        ...culprits.map((n) => excerpt(n)),
+        ...culprits.map((n) => n.output.excerpt(LOG_LINES_IN_ERRORS)),
       ].join("\n"),
     );
   }
@@ -226,6 +260,8 @@ export interface ClusterOptions {
   /** Registry names to wait for; defaults to every service the nodes run. */
   waitForServices?: string[];
   timeoutMs?: number;
+  /** Path each `api` node must answer with 200 before the cluster is ready; default /api/health/live. */
+  readyPath?: string;
   /** Merged into the options of the in-test broker. */
   brokerOptions?: BrokerOptions;
   /** Defaults to BUILT_PROJECT. */
@@ -249,14 +285,19 @@ export interface Cluster {
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const namespace = options.namespace ?? `test-${randomId()}`;
-  const nodeOptions = (spec: ClusterNodeSpec): NodeOptions => ({
+  const nodeOptions = (spec: ClusterNodeSpec, ports?: NodeOptions["ports"]): NodeOptions => ({
     services: spec.services,
     name: spec.name,
     transporter: options.transporter,
     namespace,
     env: { ...options.env, ...spec.env },
     project: options.project,
+    ports,
   });
+
+  // Checked before anything is spawned, so a missing build fails fast and leaves nothing behind.
+  for (const spec of options.nodes) assertBuilt(options.project ?? BUILT_PROJECT, spec.services);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
 
   const broker = new ServiceBroker({
     namespace,
@@ -264,7 +305,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     // A connection string, as the nodes get it; moleculer's types leave strings out but the runtime takes them.
     transporter: options.transporter as BrokerOptions["transporter"],
     logger: false,
-    // The broker's SIGTERM/exit hooks would call process.exit inside jest.
+    // Signals and process exit belong to the test runner, not to this broker.
     skipProcessEventRegistration: true,
     // As the nodes (lib/config.ts defaults): a dead node leaves the registry within seconds.
     heartbeatInterval: 1,
@@ -272,24 +313,26 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ...options.brokerOptions,
   });
 
-  // Checked before anything is spawned, so a missing build fails fast and leaves nothing behind.
-  for (const spec of options.nodes) assertBuilt(options.project ?? BUILT_PROJECT, spec.services);
-  const timeoutMs = options.timeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   const nodes: ClusterNode[] = [];
   try {
-    const spawned = await Promise.allSettled(options.nodes.map((spec) => startNode(nodeOptions(spec))));
+    // Allocated together so that no two nodes are handed the same port.
+    const ports = await freePorts(2 * options.nodes.length);
+    const spawned = await Promise.allSettled(
+      options.nodes.map((spec, i) => startNode(nodeOptions(spec, { port: ports[2 * i], metricsPort: ports[2 * i + 1] }))),
+    );
     for (const result of spawned) if (result.status === "fulfilled") nodes.push(result.value);
     const failed = spawned.find((result) => result.status === "rejected");
     if (failed) throw failed.reason;
     // The transporter retries a refused connection forever: bound it here.
     await withTimeout(broker.start(), timeoutMs, `the in-test broker to connect to ${options.transporter}`);
-    await waitForNodesReady(broker, nodes, { services: options.waitForServices, timeoutMs });
+    await waitForNodesReady(broker, nodes, { services: options.waitForServices, timeoutMs, readyPath: options.readyPath });
   } catch (err) {
     await discard(broker, nodes);
     throw err;
   }
 
-  const gatewayUrls = () => nodes.filter((n) => n.services.includes("api") && n.exitInfo() === undefined).map((n) => n.url);
+  const runningGateways = () => nodes.filter((n) => n.services.includes("api") && n.exitInfo() === undefined);
+  const gatewayUrls = () => runningGateways().map((n) => n.url);
 
   return {
     namespace,
@@ -306,7 +349,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     async addNode(spec, ready) {
       const node = await startNode(nodeOptions(spec));
       nodes.push(node);
-      await waitForNodesReady(broker, [node], { timeoutMs, ...ready });
+      try {
+        await waitForNodesReady(broker, [node], { timeoutMs, readyPath: options.readyPath, gateways: runningGateways(), ...ready });
+      } catch (err) {
+        await node.stop("SIGKILL");
+        throw err;
+      }
       return node;
     },
     async stop() {
@@ -331,10 +379,29 @@ function exitedError(nodes: ClusterNode[]): ReadinessError | undefined {
   return new ReadinessError(`${exited.map((n) => `node ${describeNode(n)}`).join(", ")} during startup`, exited);
 }
 
-async function isLive(node: ClusterNode): Promise<boolean> {
-  const response = await fetch(`${node.url}${HEALTH_PATH}`, { signal: AbortSignal.timeout(2000) });
+async function statusOf(node: ClusterNode, urlPath: string): Promise<number> {
+  const response = await fetch(`${node.url}${urlPath}`, { signal: AbortSignal.timeout(2000) });
   await response.arrayBuffer();
-  return response.status === 200;
+  return response.status;
+}
+
+interface ServiceView {
+  name: string;
+  fullName: string;
+  nodes?: string[];
+}
+
+/** What `gateway`'s own registry lacks of `nodes`' services (or of `registryNames`). */
+async function unseenBy(broker: ServiceBroker, gateway: ClusterNode, nodes: ClusterNode[], registryNames?: string[]): Promise<string[]> {
+  const view = await broker.call<ServiceView[], Record<string, boolean>>(
+    "$node.services",
+    { onlyAvailable: true, skipInternal: true, grouping: true },
+    { nodeID: gateway.nodeID, timeout: 2000 },
+  );
+  const has = (name: string, nodeID?: string) =>
+    view.some((s) => (s.name === name || s.fullName === name) && (nodeID === undefined || (s.nodes ?? []).includes(nodeID)));
+  if (registryNames) return registryNames.filter((name) => !has(name));
+  return nodes.flatMap((n) => n.services.filter((name) => !has(name, n.nodeID)).map((name) => `${name}@${n.nodeID}`));
 }
 
 interface Missing {
@@ -390,6 +457,11 @@ function runnerScript(): string {
   return path.join(path.dirname(require.resolve("moleculer")), "bin", "moleculer-runner.js");
 }
 
+async function twoFreePorts(): Promise<{ port: number; metricsPort: number }> {
+  const [port, metricsPort] = await freePorts(2);
+  return { port, metricsPort };
+}
+
 function inheritedEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
@@ -403,11 +475,6 @@ function inheritedEnv(): NodeJS.ProcessEnv {
 function describeNode(node: ClusterNode): string {
   const exit = node.exitInfo();
   return `${node.nodeID} [${node.services.join(", ")}] ${exit ? describeExit(exit) : "running"}`;
-}
-
-function excerpt(node: ClusterNode): string {
-  const lines = node.logs().split("\n").slice(-LOG_LINES_IN_ERRORS);
-  return `--- last ${lines.length} lines of ${node.nodeID} ---\n${lines.join("\n")}\n--- end of ${node.nodeID} ---`;
 }
 
 function unique<T>(values: T[]): T[] {

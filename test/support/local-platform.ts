@@ -34,7 +34,7 @@ export async function startLocalPlatform(opts: {
   const broker = new ServiceBroker({
     ...options,
     nodeID: `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-    logger: opts.logLevel ? options.logger : false,
+    logger: opts.logLevel ? { type: "Console", options: { level: opts.logLevel, colors: false, formatter: "short" } } : false,
   });
   for (const schema of opts.services) broker.createService(schema);
   const gateway = opts.gateway

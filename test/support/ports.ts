@@ -6,19 +6,33 @@ import net from "node:net";
  * would; a small race remains between close() here and the caller's bind,
  * which is why the server starters retry on "address in use".
  */
-export function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
+  const [port] = await freePorts(1);
+  return port;
+}
+
+/**
+ * `count` distinct free ports: all are held open until every one is known,
+ * since a port closed early could be handed out again within the same call.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, listenOnAnyPort));
+  const ports = servers.map(portOf);
+  await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  return ports;
+}
+
+function listenOnAnyPort(): Promise<net.Server> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") {
-        server.close();
-        reject(new Error(`freePort: unexpected server address ${String(address)}`));
-        return;
-      }
-      server.close((err) => (err ? reject(err) : resolve(address.port)));
-    });
+    server.listen(0, "127.0.0.1", () => resolve(server));
   });
+}
+
+function portOf(server: net.Server): number {
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error(`unexpected server address ${String(address)}`);
+  return address.port;
 }

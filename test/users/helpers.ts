@@ -6,6 +6,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import type { ServiceBroker } from "moleculer";
 import UsersService from "../../services/users.service";
+import { config } from "../../lib/config";
 import { startLocalPlatform, type LocalPlatform } from "../support/local-platform";
 import { api, type ApiClient } from "../support/http";
 import { JWT_AUDIENCE, JWT_ISSUER, type JwtKey } from "../../lib/jwt";
@@ -49,7 +50,8 @@ export async function registerUser(http: ApiClient, overrides: { email?: string;
   return { ...res.body, password };
 }
 
-export const ADMIN = { email: "admin@shop.local", password: "admin-password-dev" };
+/** The bootstrapped admin of this run's configuration (the development defaults unless ADMIN_* are set). */
+export const ADMIN = { email: config.adminEmail.trim().toLowerCase(), password: config.adminPassword };
 
 export async function loginAdmin(http: ApiClient): Promise<string> {
   const res = await http.post<{ token: string }>("/auth/login", ADMIN);

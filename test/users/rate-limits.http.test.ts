@@ -1,0 +1,101 @@
+/**
+ * Login abuse limits (API.md: login is rate limited; 429 with Retry-After):
+ * a per-account limit on failed logins in the users service, and
+ * moleculer-web's per-address limit on the auth routes.
+ */
+import { registerUser, startUsersPlatform, uniqueEmail, type Session, type UsersPlatform } from "./helpers";
+
+type ErrorBody = { code: number; type: string; data?: { retryAfter?: number } };
+
+const MAX_FAILURES = 10;
+const WINDOW_SEC = 15 * 60;
+
+describe("per-account limit on failed logins", () => {
+  let platform: UsersPlatform;
+  beforeAll(async () => {
+    platform = await startUsersPlatform();
+  });
+  afterAll(() => platform.stop());
+
+  const login = (email: string, password: string) => platform.http.post<ErrorBody>("/auth/login", { email, password });
+  const failTimes = async (email: string, times: number) => {
+    for (let i = 0; i < times; i++) expect((await login(email, `wrong-${i}-password`)).status).toBe(401);
+  };
+
+  it(`locks an account for the rest of its window after ${MAX_FAILURES} failures: 429 with Retry-After, even with the right password`, async () => {
+    const { user, password } = await registerUser(platform.http);
+    await failTimes(user.email, MAX_FAILURES);
+
+    const locked = await login(user.email, password);
+    expect(locked.status).toBe(429);
+    expect(locked.body).toMatchObject({ code: 429, type: "RATE_LIMITED" });
+    const retryAfter = Number(locked.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(WINDOW_SEC);
+    expect(locked.body.data?.retryAfter).toBe(retryAfter);
+  });
+
+  it("locks only that account", async () => {
+    const victim = await registerUser(platform.http);
+    const bystander = await registerUser(platform.http);
+    await failTimes(victim.user.email, MAX_FAILURES);
+    expect((await login(bystander.user.email, bystander.password)).status).toBe(200);
+  });
+
+  it("counts the same account whatever the case or spacing of the email", async () => {
+    const { user, password } = await registerUser(platform.http);
+    for (let i = 0; i < MAX_FAILURES; i++) {
+      const variant = i % 2 ? ` ${user.email.toUpperCase()} ` : user.email;
+      expect((await login(variant, "wrong-password")).status).toBe(401);
+    }
+    expect((await login(user.email, password)).status).toBe(429);
+  });
+
+  it("limits unknown emails alike, so a 429 does not tell that an account exists", async () => {
+    const nobody = uniqueEmail("nobody");
+    await failTimes(nobody, MAX_FAILURES);
+    expect((await login(nobody, "any-password")).status).toBe(429);
+  });
+
+  it("forgets the failures after a successful login", async () => {
+    const { user, password } = await registerUser(platform.http);
+    await failTimes(user.email, MAX_FAILURES - 1);
+    expect((await login(user.email, password)).status).toBe(200);
+    await failTimes(user.email, MAX_FAILURES - 1);
+    expect((await login(user.email, password)).status).toBe(200);
+  });
+
+  it("counts a wrong currentPassword on a password change as a failure, so a stolen token cannot guess the password", async () => {
+    const session: Session = await registerUser(platform.http);
+    for (let i = 0; i < MAX_FAILURES; i++) {
+      const res = await platform.http.patch("/users/me", { password: "new-password-123", currentPassword: `guess-${i}` }, { token: session.token });
+      expect(res.status).toBe(422);
+    }
+    const locked = await platform.http.patch<ErrorBody>("/users/me", { password: "new-password-123", currentPassword: session.password }, { token: session.token });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await login(session.user.email, session.password)).status).toBe(429);
+  });
+});
+
+describe("per-address limit on the auth routes (moleculer-web)", () => {
+  let platform: UsersPlatform;
+  beforeAll(async () => {
+    platform = await startUsersPlatform({ authRateLimit: { window: 60_000, limit: 3 } });
+  });
+  afterAll(() => platform.stop());
+
+  it("answers 429 with Retry-After once an address exceeds the limit, and leaves other routes alone", async () => {
+    const { user, password, token } = await registerUser(platform.http); // 1
+    expect((await platform.http.post("/auth/login", { email: user.email, password })).status).toBe(200); // 2
+    expect((await platform.http.post("/auth/login", { email: user.email, password: "wrong-password" })).status).toBe(401); // 3
+
+    const limited = await platform.http.post<ErrorBody>("/auth/login", { email: user.email, password });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(Number(limited.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+    expect((await platform.http.post("/auth/register", { email: uniqueEmail(), password: "s3cret-pass", name: "Late" })).status).toBe(429);
+
+    expect((await platform.http.get("/users/me", { token })).status).toBe(200);
+  });
+});
