@@ -110,6 +110,19 @@ function catalogActions(): ProductsActions {
       },
     },
 
+    // For cart, shipping and orders: one call for all lines, archived products
+    // included (flagged) so old lines can still be shown; unknown ids are left out.
+    getMany: {
+      visibility: "public",
+      cache: { keys: ["ids"], enabled: cacheEnabled },
+      retryPolicy: { enabled: true },
+      params: { ids: { type: "array", items: ID_RULE, min: 1, max: 200 }, $$strict: "remove" },
+      async handler(this: ProductsThis, ctx: ShopContext<{ ids: string[] }>) {
+        const docs = (await this.adapter.find({ query: { _id: { $in: [...new Set(ctx.params.ids)] } } })) as ProductDoc[];
+        return docs.map((doc) => adminProduct(this.adapter.afterRetrieveTransformID(doc, "id") as ProductDoc));
+      },
+    },
+
     categories: {
       rest: "GET /categories",
       auth: false,
