@@ -13,6 +13,9 @@ import { TtlCache } from "../lib/ttl-cache";
 import { authDecision, parseBearer } from "../lib/access";
 import { readiness, servicesWithoutRoutes } from "../lib/readiness";
 import { platformServiceNames } from "../lib/platform-services";
+import { buildOpenApiDocument, type ActionInfo, type RoutedAlias } from "../lib/openapi/document";
+import { docsAsset, docsPage } from "../lib/openapi/docs-page";
+import pkg from "../package.json";
 import type { AuthUser, ShopMeta, ShopSettings } from "../types/moleculer";
 
 type GatewayRequest = IncomingMessage & { $action?: { auth?: unknown; roles?: unknown; name?: string }; $ctx?: Context };
@@ -100,6 +103,7 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     settings.routes = [
       { ...API_ROUTE, name: "auth", whitelist: RATE_LIMITED_ACTIONS, rateLimit: { ...rateLimit, headers: true } },
       { ...API_ROUTE, name: "api", blacklist: RATE_LIMITED_ACTIONS },
+      { name: "docs", path: "/api/docs", mappingPolicy: "restrict", aliases: { "GET /": docsPage, "GET /:file": docsAsset } },
     ];
   },
 
@@ -116,6 +120,22 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
       params: {},
       handler() {
         return { status: "ok" };
+      },
+    },
+
+    openapi: {
+      rest: "GET /openapi.json",
+      auth: false,
+      params: {},
+      handler() {
+        const aliases = (this.aliases as { method: string; fullPath: string; action?: string; route?: { opts?: { name?: string } } }[])
+          .filter((alias) => alias.action)
+          .map((alias): RoutedAlias => ({ method: alias.method, fullPath: alias.fullPath, action: alias.action as string, route: alias.route?.opts?.name }));
+        const actions = new Map<string, ActionInfo>();
+        for (const item of this.broker.registry.getActionList({ skipInternal: true, withEndpoints: false }) as { name: string; action?: ActionInfo }[]) {
+          if (item.action) actions.set(item.name, item.action);
+        }
+        return buildOpenApiDocument({ title: "Moleculer Shop API", version: pkg.version, aliases, actions });
       },
     },
 
