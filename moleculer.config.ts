@@ -5,6 +5,8 @@
  */
 import type { BrokerOptions, Errors, TracerOptions } from "moleculer";
 import { config, type PlatformConfig } from "./lib/config";
+import { ResilientRedisCacher } from "./lib/resilient-redis-cacher";
+import { ScrubbingValidator } from "./lib/scrubbing-validator";
 import { RequestLogContext } from "./middlewares/request-log.middleware";
 
 export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
@@ -16,7 +18,13 @@ export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
     transporter: (cfg.transporter ?? null) as BrokerOptions["transporter"],
 
     cacher: cfg.redisUrl
-      ? ({ type: "Redis", options: { redis: cfg.redisUrl, prefix: `MOL-${cfg.namespace}`, ttl: 60, maxParamsLength: 200 } } as unknown as BrokerOptions["cacher"])
+      ? new ResilientRedisCacher({
+          redis: cfg.redisUrl,
+          prefix: `MOL-${cfg.namespace}`,
+          ttl: 60,
+          maxParamsLength: 200,
+          commandTimeoutMs: Math.min(1000, Math.ceil(cfg.requestTimeoutMs / 10)),
+        })
       : { type: "Memory", options: { ttl: 60, maxParamsLength: 200 } },
 
     serializer: "JSON",
@@ -79,10 +87,13 @@ export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
     tracing: {
       enabled: Boolean(cfg.tracingExporter),
       exporter: (cfg.tracingExporter ? [{ type: cfg.tracingExporter }] : []) as TracerOptions["exporter"],
-      tags: { action: { meta: ["userId"] } },
+      // Params and meta carry passwords, card numbers and tokens: spans get neither by default
+      // (an action may list safe params itself), and errors without their data.
+      tags: { action: { params: false, meta: false }, event: { params: false, meta: false } },
+      errorFields: ["name", "message", "code", "type"],
     },
 
-    validator: true,
+    validator: new ScrubbingValidator(),
 
     middlewares: [RequestLogContext],
 

@@ -4,6 +4,7 @@
  * it (test/deploy). Defaults run embedded: one process, no servers.
  */
 import path from "node:path";
+import { isCountryCode } from "./countries";
 
 export type Env = Record<string, string | undefined>;
 
@@ -45,6 +46,22 @@ export interface PlatformConfig {
   lowStockThreshold: number;
   /** Moleculer cacher on the catalog reads (get, list, categories). */
   catalogCache: boolean;
+  /** Payment processor behind the payments service (PAYMENT_GATEWAY), by name from lib/payment-gateways.ts. */
+  paymentGateway: string;
+  /** Simulated processing time of each call to the simulated gateway, ms. */
+  paymentGatewayLatencyMs: number;
+  /** Retries of a processor call that failed transiently, before answering 503. */
+  paymentGatewayRetries: number;
+  /** Backoff before the first of those retries (doubling, with jitter), ms. */
+  paymentGatewayRetryDelayMs: number;
+  /** Order subtotal (minor units) from which standard shipping is free; 0: never free. */
+  freeShippingThreshold: number;
+  /** ISO country the shop ships from: decides the domestic/regional/international zone. */
+  shippingOriginCountry: string;
+  /** Seconds between the simulated carrier's steps of a shipment; 0: off (an admin advances). */
+  shippingCarrierTimerSec: number;
+  /** Seconds a cart lives after its last change (CART_TTL); every write renews it. */
+  cartTtlSec: number;
 }
 
 export class ConfigError extends Error {}
@@ -64,6 +81,12 @@ function decimal(env: Env, name: string, fallback: number): number {
   if (raw == null || raw === "") return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+function countryCode(env: Env, name: string, fallback: string): string {
+  const value = (env[name] || fallback).trim().toUpperCase();
+  if (!isCountryCode(value)) throw new ConfigError(`${name} must be an ISO 3166-1 alpha-2 country code, got "${env[name]}"`);
   return value;
 }
 
@@ -127,6 +150,14 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     reservationSweepIntervalSec: integer(env, "RESERVATION_SWEEP_INTERVAL", 30),
     lowStockThreshold: integer(env, "LOW_STOCK_THRESHOLD", 5),
     catalogCache: flag(env.CATALOG_CACHE, true),
+    paymentGateway: env.PAYMENT_GATEWAY || "simulated",
+    paymentGatewayLatencyMs: integer(env, "PAYMENT_GATEWAY_LATENCY_MS", 50),
+    paymentGatewayRetries: integer(env, "PAYMENT_GATEWAY_RETRIES", 3),
+    paymentGatewayRetryDelayMs: integer(env, "PAYMENT_GATEWAY_RETRY_DELAY_MS", 100),
+    freeShippingThreshold: integer(env, "FREE_SHIPPING_THRESHOLD", 5000),
+    shippingOriginCountry: countryCode(env, "SHIPPING_ORIGIN_COUNTRY", "US"),
+    shippingCarrierTimerSec: integer(env, "SHIPPING_CARRIER_TIMER", 0),
+    cartTtlSec: integer(env, "CART_TTL", 7 * 24 * 3600, 1),
   };
 }
 

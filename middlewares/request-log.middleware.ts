@@ -7,6 +7,7 @@ import type { Context, Middleware, ActionSchema, Errors } from "moleculer";
 
 type Handler = (ctx: Context) => Promise<unknown>;
 
+
 export const RequestLogContext: Middleware = {
   name: "RequestLogContext",
   localAction(next: Handler, action: ActionSchema) {
