@@ -1,0 +1,87 @@
+/**
+ * One scenario's measurement: a warm-up, then several bounded autocannon runs
+ * over loopback, summarised by the median run (the machines are noisy), with
+ * the CPU each server process used during the measured runs.
+ */
+import fs from "node:fs";
+import autocannon from "autocannon";
+
+export interface LoadSpec {
+  url: string;
+  connections: number;
+  /** Seconds per measured run. */
+  duration: number;
+  warmup: number;
+  repeats: number;
+  method?: "GET" | "POST" | "PATCH" | "DELETE";
+  headers?: Record<string, string>;
+  body?: string;
+  /** Picks each request's path, body and headers (spread over ids, users...). */
+  setupRequest?: (req: { path: string; method?: string; body?: string; headers?: Record<string, string> }) => object;
+}
+
+export interface RunResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  requests: number;
+}
+
+export interface Measurement extends RunResult {
+  runs: RunResult[];
+  /** Seconds of CPU per second of wall time, per process label (1.0 = one core). */
+  cpu: Record<string, number>;
+}
+
+type CannonResult = { requests: { average: number; total: number }; latency: { p50: number; p99: number }; errors: number; timeouts: number; non2xx: number };
+
+function run(spec: LoadSpec, seconds: number): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: spec.url,
+        connections: spec.connections,
+        duration: seconds,
+        method: spec.method ?? "GET",
+        headers: spec.headers,
+        body: spec.body,
+        requests: spec.setupRequest ? [{ setupRequest: spec.setupRequest as never }] : undefined,
+      } as never,
+      (err: Error | null, res: CannonResult) => {
+        if (err) return reject(err);
+        resolve({
+          rps: res.requests.average,
+          p50: res.latency.p50,
+          p99: res.latency.p99,
+          errors: res.errors + res.timeouts,
+          non2xx: res.non2xx,
+          requests: res.requests.total,
+        });
+      },
+    );
+  });
+}
+
+/** utime + stime of a process, in seconds (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+export async function measure(spec: LoadSpec, processes: Record<string, number>): Promise<Measurement> {
+  if (spec.warmup > 0) await run(spec, spec.warmup);
+  const before = Object.fromEntries(Object.entries(processes).map(([label, pid]) => [label, cpuSeconds(pid)]));
+  const started = Date.now();
+  const runs: RunResult[] = [];
+  for (let i = 0; i < spec.repeats; i++) runs.push(await run(spec, spec.duration));
+  const wall = (Date.now() - started) / 1000;
+  const cpu = Object.fromEntries(Object.entries(processes).map(([label, pid]) => [label, Number(((cpuSeconds(pid) - before[label]) / wall).toFixed(2))]));
+  const median = [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)];
+  return { ...median, errors: runs.reduce((n, r) => n + r.errors, 0), non2xx: runs.reduce((n, r) => n + r.non2xx, 0), runs, cpu };
+}
