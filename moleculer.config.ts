@@ -8,6 +8,8 @@ import { config, type PlatformConfig } from "./lib/config";
 import { ResilientRedisCacher } from "./lib/resilient-redis-cacher";
 import { ScrubbingValidator } from "./lib/scrubbing-validator";
 import { RequestLogContext } from "./middlewares/request-log.middleware";
+import { jsonLogFormatter, LogScopeMiddleware } from "./middlewares/log-scope.middleware";
+import { replCommands } from "./scripts/repl-commands";
 
 export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
   return {
@@ -35,7 +37,9 @@ export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
         level: cfg.logLevel,
         colors: cfg.logFormat === "text",
         moduleColors: false,
-        formatter: cfg.logFormat === "json" ? "json" : "short",
+        // JSON: one object per line with time, level, nodeID, service, and the
+        // action (or event) and requestID of the handler that logs (LogScopeMiddleware).
+        formatter: cfg.logFormat === "json" ? jsonLogFormatter : "short",
         autoPadding: false,
       },
     },
@@ -95,7 +99,11 @@ export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
 
     validator: new ScrubbingValidator(),
 
-    middlewares: [RequestLogContext],
+    // LogScope last: it wraps the others, so their lines carry the action and request id too.
+    middlewares: [RequestLogContext, LogScopeMiddleware],
+
+    // Operator commands of `npm run repl` (and of `npm run dev`'s REPL).
+    replOptions: { customCommands: replCommands },
 
     metadata: { dataBackend: cfg.mongoUri ? "mongo" : "nedb" },
   };

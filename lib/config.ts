@@ -62,6 +62,30 @@ export interface PlatformConfig {
   shippingCarrierTimerSec: number;
   /** Seconds a cart lives after its last change (CART_TTL); every write renews it. */
   cartTtlSec: number;
+  /** Deliveries of a durable event to a consuming group before it goes to the dead letters. */
+  eventsMaxDeliveries: number;
+  /** A durable event not acknowledged within this (its node died) goes to another node of the group, ms. */
+  eventsAckWaitMs: number;
+  /** Delay before the first redelivery of a failed durable event, doubling with each further one, ms. */
+  eventsRetryDelayMs: number;
+  /** Durable events one node of a consuming group handles at once. */
+  eventsMaxInFlight: number;
+  /** Seconds between outbox relay passes (each write also starts one): retries of unpublished events. */
+  outboxRelayIntervalSec: number;
+  /** Fault injection (crash tests only): a producer exits right after writing an event to its outbox, before publishing it. */
+  faultCrashBeforePublish: boolean;
+  /** SMTP server for notification mail (smtp://user:pass@host:587); unset: notifications go to the log. */
+  smtpUrl: string | undefined;
+  /** Sender of notification mail. */
+  mailFrom: string;
+  /** Bound on one SMTP delivery (connect, greeting, each command), ms. */
+  smtpTimeoutMs: number;
+  /** Seconds between sweeps for checkouts whose saga stopped (a crashed node); 0 turns the sweeper off. */
+  orderRecoveryIntervalSec: number;
+  /** Seconds a checkout step holds its order (the saga's lease) before a sweeper may take it over. */
+  orderStaleAfterSec: number;
+  /** Fault injection (crash tests only): the orders process exits right after recording this saga step. */
+  faultCrashAfterStep: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -98,6 +122,13 @@ function list(raw: string | undefined): string[] | undefined {
 function flag(raw: string | undefined, fallback: boolean): boolean {
   if (raw == null || raw === "") return fallback;
   return !["false", "0", "no", "off"].includes(raw.toLowerCase());
+}
+
+/** A fault-injection switch: off unless set, and refused in production, where it would only ever be a mistake. */
+function faultInjection(env: Env, name: string, production: boolean): string | undefined {
+  const value = env[name]?.trim() || undefined;
+  if (value && production) throw new ConfigError(`${name} is for crash tests and must not be set when NODE_ENV=production`);
+  return value;
 }
 
 const STRATEGIES = ["RoundRobin", "Random", "CpuUsage", "Latency", "Shard"];
@@ -158,6 +189,18 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     shippingOriginCountry: countryCode(env, "SHIPPING_ORIGIN_COUNTRY", "US"),
     shippingCarrierTimerSec: integer(env, "SHIPPING_CARRIER_TIMER", 0),
     cartTtlSec: integer(env, "CART_TTL", 7 * 24 * 3600, 1),
+    eventsMaxDeliveries: integer(env, "EVENTS_MAX_DELIVERIES", 5, 1),
+    eventsAckWaitMs: integer(env, "EVENTS_ACK_WAIT_MS", 30_000, 100),
+    eventsRetryDelayMs: integer(env, "EVENTS_RETRY_DELAY_MS", 1000),
+    eventsMaxInFlight: integer(env, "EVENTS_MAX_IN_FLIGHT", 10, 1),
+    outboxRelayIntervalSec: integer(env, "OUTBOX_RELAY_INTERVAL", 5, 1),
+    faultCrashBeforePublish: flag(faultInjection(env, "FAULT_CRASH_BEFORE_PUBLISH", production), false),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM || "Moleculer Shop <no-reply@shop.local>",
+    smtpTimeoutMs: integer(env, "SMTP_TIMEOUT_MS", 20_000, 1),
+    orderRecoveryIntervalSec: integer(env, "ORDER_RECOVERY_INTERVAL", 30),
+    orderStaleAfterSec: integer(env, "ORDER_STALE_AFTER", 60, 1),
+    faultCrashAfterStep: faultInjection(env, "FAULT_CRASH_AFTER_STEP", production),
   };
 }
 

@@ -67,7 +67,8 @@ export function toPublicError(err: unknown): PublicError {
       data: service ? { service } : undefined,
     };
   }
-  if (type === "REQUEST_TIMEOUT" || code === 504) {
+  // REQUEST_SKIPPED: the request's time budget ran out before a nested call could start.
+  if (type === "REQUEST_TIMEOUT" || type === "REQUEST_SKIPPED" || code === 504) {
     return { name: "GatewayTimeoutError", message: "The request timed out", code: 504, type: "REQUEST_TIMEOUT" };
   }
   if (type === "VALIDATION_ERROR") {

@@ -4,7 +4,8 @@
  * `products` nodes on one database never oversell or give stock back twice.
  *
  * A record is keyed by its orderId and goes
- *   pending -> reserved -> committed | released    (pending -> released too).
+ *   pending -> reserved -> committed | released    (pending -> released too)
+ *   committed -> restocked                          (a paid order cancelled: the sold units come back).
  * `pending` lives while reserve() takes stock line by line; `taken` counts
  * the lines it took. Whoever moves a record out of pending/reserved by a
  * conditional update ("claims" it) owns what was counted at that moment:
@@ -17,7 +18,7 @@ import { conflict, notFound } from "./errors";
 import { isDuplicateKeyError, type DbAdapter } from "./db-adapter";
 import { mergeLines, type StockLine } from "./inventory";
 
-export type ReservationStatus = "pending" | "reserved" | "committed" | "released";
+export type ReservationStatus = "pending" | "reserved" | "committed" | "released" | "restocked";
 
 interface ReservationDoc {
   _id: string;
@@ -53,9 +54,16 @@ export interface StockLedger {
   shortage(line: StockLine): Promise<Error>;
 }
 
+/** Sold units coming back: `quantity` is added to stock (reserved is untouched, commit already took it out). */
+export interface ReturnsLedger {
+  restock(line: StockLine): Promise<void>;
+}
+
 export interface ReservationBookOptions {
   store: DbAdapter;
   ledger: StockLedger;
+  /** Needed by restock() only. */
+  returns?: ReturnsLedger;
   ttlMs: number;
   now?: () => Date;
   /** How long a second reserve() of one order waits for the first to finish. */
@@ -87,6 +95,7 @@ const released = (orderId: string) =>
 export class ReservationBook {
   private readonly store: DbAdapter;
   private readonly ledger: StockLedger;
+  private readonly returns?: ReturnsLedger;
   private readonly ttlMs: number;
   private readonly now: () => Date;
   private readonly pendingWaitMs: number;
@@ -94,6 +103,7 @@ export class ReservationBook {
   constructor(opts: ReservationBookOptions) {
     this.store = opts.store;
     this.ledger = opts.ledger;
+    this.returns = opts.returns;
     this.ttlMs = opts.ttlMs;
     this.now = opts.now ?? (() => new Date());
     this.pendingWaitMs = opts.pendingWaitMs ?? 5_000;
@@ -153,6 +163,28 @@ export class ReservationBook {
       return toReservation(claimed);
     }
     return toReservation(await this.existing(orderId));
+  }
+
+  /**
+   * committed -> restocked, the sold units put back into stock exactly once:
+   * only the call whose conditional update claims the record moves stock
+   * (a crash in between can only leave units out of stock, never count them
+   * twice). Again on a restocked one changes nothing; a released one holds
+   * nothing to put back and is answered as it is; an open one is a 409
+   * (release it instead).
+   */
+  async restock(orderId: string): Promise<Reservation> {
+    if (!this.returns) throw new Error("ReservationBook: restock needs the `returns` ledger");
+    const claimed = await this.claim(orderId, ["committed"], "restocked");
+    if (claimed) {
+      for (const line of claimed.items.slice(0, claimed.taken)) await this.returns.restock(line);
+      return toReservation(claimed);
+    }
+    const existing = await this.existing(orderId);
+    if (OPEN.includes(existing.status)) {
+      throw conflict(`The reservation of order ${orderId} is not committed: release it instead`, "RESERVATION_NOT_COMMITTED", { orderId, status: existing.status });
+    }
+    return toReservation(existing);
   }
 
   /** Releases every reservation past its expiry; answers how many this call released. */

@@ -258,6 +258,16 @@ function inventoryActions(): ProductsActions {
       },
     },
 
+    /** A paid order was cancelled: its committed units go back into stock, once, however often this is called. */
+    restock: {
+      visibility: "public",
+      retryPolicy: { enabled: true },
+      params: { orderId: ORDER_ID, $$strict: "remove" },
+      handler(this: ProductsThis, ctx: Context<{ orderId: string }>) {
+        return this.reservations.restock(ctx.params.orderId);
+      },
+    },
+
     /** Runs one sweep now (the timer does the same every RESERVATION_SWEEP_INTERVAL). */
     sweepReservations: {
       visibility: "public",
@@ -338,7 +348,19 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
     this.reservationStore.init(this.broker, this);
     await this.reservationStore.connect();
     await this.reservationStore.ensureIndexes(RESERVATION_INDEXES);
-    this.reservations = new ReservationBook({ store: this.reservationStore, ledger: this.stockLedger(), ttlMs: this.settings.reservationTtlMs });
+    this.reservations = new ReservationBook({
+      store: this.reservationStore,
+      ledger: this.stockLedger(),
+      // Listed or archived alike: a cancelled sale comes back to the product it was taken from.
+      returns: {
+        restock: async (line) => {
+          const doc = (await this.updateWhere({ _id: line.productId }, withUpdatedAt({ $inc: { stock: line.quantity } }))) as ProductDoc | null;
+          if (doc) this.stockMoved(undefined, doc, doc.stock - line.quantity);
+          else this.logger.error(`Could not restock ${line.quantity} of product ${line.productId}: the product is gone`);
+        },
+      },
+      ttlMs: this.settings.reservationTtlMs,
+    });
 
     const every = this.settings.reservationSweepIntervalMs;
     if (every > 0) {

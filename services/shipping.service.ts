@@ -31,6 +31,8 @@ import {
   type ShipmentDoc,
 } from "../lib/shipments";
 import type { ShopContext, ShopSettings } from "../types/moleculer";
+import { ChannelsMixin, type ChannelHandler } from "../mixins/channels.mixin";
+import { PoisonEventError } from "../lib/channels/dispatch";
 
 export interface ShippingSettings extends ShopSettings {
   originCountry: string;
@@ -76,9 +78,32 @@ const CARRIER_BATCH = 100;
 
 const now = () => new Date().toISOString();
 
+/**
+ * Durable `order.cancelled`: a shipment whose parcel has not left is
+ * cancelled with the `cancel` action. No shipment yet, or one already on its
+ * way (ALREADY_SHIPPED), leaves nothing to do here: the event is acked.
+ */
+const cancelShipmentOfOrder: ChannelHandler<ShippingThis, { orderId?: unknown }> = async function (event, ctx) {
+  const { orderId } = event.payload;
+  if (typeof orderId !== "string") throw new PoisonEventError("order.cancelled without an orderId");
+  try {
+    await this.actions.cancel({ orderId }, { parentCtx: ctx });
+  } catch (err) {
+    const { code, type } = err as { code?: unknown; type?: unknown };
+    if (code === 404 || type === "ALREADY_SHIPPED") {
+      this.logger.info(`order.cancelled ${orderId}: ${code === 404 ? "no shipment" : "already shipped"}, nothing to cancel`);
+      return;
+    }
+    throw err;
+  }
+};
+
 const ShippingService: ServiceSchema<ShippingSettings, ShippingMethods, ShippingVars> = {
   name: "shipping",
-  mixins: [DbMixin({ collection: "shipments", database: "shipping", indexes: SHIPMENT_INDEXES })],
+  mixins: [
+    DbMixin({ collection: "shipments", database: "shipping", indexes: SHIPMENT_INDEXES }),
+    ChannelsMixin<ShippingThis>({ "order.cancelled": cancelShipmentOfOrder }),
+  ],
 
   settings: {
     rest: "/",

@@ -31,6 +31,8 @@ describe("what a client sees of an error", () => {
   it("turns a timeout into 504 without details", () => {
     const shown = toPublicError(new Errors.RequestTimeoutError({ action: "orders.checkout", nodeID: "orders-2" }));
     expect(shown).toEqual({ name: "GatewayTimeoutError", message: "The request timed out", code: 504, type: "REQUEST_TIMEOUT" });
+    // Moleculer's "time budget used up before the next call" (code 514) is a timeout too.
+    expect(toPublicError(new Errors.RequestSkippedError({ action: "payments.capture", nodeID: "pay-1" }))).toMatchObject({ code: 504, type: "REQUEST_TIMEOUT" });
   });
 
   it("hides everything of an unexpected error", () => {

@@ -1,0 +1,322 @@
+/**
+ * The durable event bus on NATS JetStream (nats 2.x client, server 2.9+).
+ *
+ * - Events: one stream (`SHOP_EVENTS`, `shop.events.>`, file storage, kept
+ *   EVENTS_RETENTION_DAYS by age), so every consuming group reads every event
+ *   it cares about from its own cursor, also events published before the
+ *   group ever ran (deliver policy "all").
+ * - One durable pull consumer per group (named after the group): every node
+ *   of the group pulls from it, so they share the work and each message goes
+ *   to one of them. Explicit ack; `max_deliver` is unlimited on the server
+ *   because the dispatcher counts deliveries itself and moves a message to
+ *   the dead letters before it is settled (JetStream's own limit would just
+ *   stop delivering it, with nothing left to inspect or replay).
+ * - Dead letters: a second stream (`SHOP_DLQ`, `shop.dlq.<group>.<event>`),
+ *   read with direct gets and replayed by publishing again with a header that
+ *   only the target group acts on.
+ */
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  DiscardPolicy,
+  headers as natsHeaders,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type MsgHdrs,
+  type NatsConnection,
+  type StoredMsg,
+  type StreamConfig,
+} from "nats";
+import { eventOfSubject, type EventNames } from "./names";
+import { Slots } from "./slots";
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  HEADERS,
+  type ConsumerOptions,
+  type DeadLetter,
+  type Delivery,
+  type EventBus,
+  type EventEnvelope,
+  type GroupStats,
+  type Subscription,
+} from "./types";
+
+const DAY_MS = 24 * 3600 * 1000;
+/** How long events stay in the stream: a group that was down longer than this misses them. */
+const EVENTS_RETENTION_DAYS = 7;
+/** Dead letters wait longer: someone has to look at them. */
+const DEAD_LETTER_RETENTION_DAYS = 30;
+/** The stream drops a second publish with the same id (an outbox relay's retry) within this window. */
+const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
+/** Unsettled messages of one group across all its nodes; delayed retries count too. */
+const MAX_ACK_PENDING = 1000;
+const PUBLISH_TIMEOUT_MS = 5000;
+
+export interface NatsBusOptions {
+  servers: string[];
+  names: EventNames;
+  /** Shows in the server's connection list. */
+  connectionName: string;
+}
+
+interface Connected {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * JetStream's direct get (server 2.9+, streams with allow_direct), which can
+ * find the next message on a subject. nats.js 2.x implements it as
+ * `jsm.direct` but leaves it out of the JetStreamManager interface.
+ */
+interface DirectGet {
+  direct: { getMessage(stream: string, query: { seq: number; next_by_subj: string }): Promise<StoredMsg> };
+}
+
+function headerOf(h: MsgHdrs | undefined, name: string): string | undefined {
+  const value = h?.get(name);
+  return value ? value : undefined;
+}
+
+export class NatsBus implements EventBus {
+  readonly kind = "nats";
+  private readonly connected: Promise<Connected>;
+  private closed = false;
+
+  constructor(private readonly opts: NatsBusOptions) {
+    // Waits for the server like Moleculer's transporter does; every use awaits this.
+    this.connected = this.open();
+    // A failure is seen by the first use; an unobserved rejection would end the process.
+    this.connected.catch(() => undefined);
+  }
+
+  private async open(): Promise<Connected> {
+    const nc = await connect({
+      servers: this.opts.servers,
+      name: this.opts.connectionName,
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1000,
+    });
+    const jsm = await nc.jetstreamManager();
+    const { names } = this.opts;
+    await ensureStream(jsm, {
+      name: names.eventsStream,
+      subjects: [names.allEvents],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(EVENTS_RETENTION_DAYS * DAY_MS),
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+    });
+    await ensureStream(jsm, {
+      name: names.deadLetterStream,
+      subjects: [`${names.prefix}.dlq.>`],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(DEAD_LETTER_RETENTION_DAYS * DAY_MS),
+      allow_direct: true,
+    });
+    return { nc, js: nc.jetstream(), jsm };
+  }
+
+  private ready(what: string): Promise<Connected> {
+    if (this.closed) return Promise.reject(new Error(`${what}: the event bus is closed`));
+    return withTimeout(this.connected, PUBLISH_TIMEOUT_MS, `${what}: NATS JetStream`);
+  }
+
+  async publish(envelope: EventEnvelope, opts: { dedupeId?: string; replayFor?: string } = {}): Promise<void> {
+    const { js } = await this.ready(`publish ${envelope.event}`);
+    const h = natsHeaders();
+    if (opts.replayFor) h.set(HEADERS.replayFor, opts.replayFor);
+    await js.publish(this.opts.names.eventSubject(envelope.event), encodeEnvelope(envelope), {
+      msgID: opts.dedupeId ?? envelope.id,
+      headers: h,
+      timeout: PUBLISH_TIMEOUT_MS,
+    });
+  }
+
+  async consume(group: string, opts: ConsumerOptions, onDelivery: (delivery: Delivery) => Promise<void>): Promise<Subscription> {
+    // Not bounded like publish: a consumer has nothing to do until NATS is there.
+    if (this.closed) throw new Error("the event bus is closed");
+    const { js, jsm, nc } = await this.connected;
+    const { names } = this.opts;
+    const durable = names.consumer(group);
+    await ensureConsumer(jsm, names.eventsStream, {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: names.allEvents,
+      ack_wait: nanos(opts.ackWaitMs),
+      max_deliver: -1,
+      max_ack_pending: MAX_ACK_PENDING,
+    });
+    const consumer = await js.consumers.get(names.eventsStream, durable);
+    // Fetched ahead at most one handful: what a killed node held waits one ack wait for another node.
+    const messages = await consumer.consume({ max_messages: opts.maxInFlight });
+    const slots = new Slots(opts.maxInFlight);
+    let stopping = false;
+
+    const loop = (async () => {
+      for await (const msg of messages) {
+        // Fetched but not started when the service stops: straight back to the group.
+        if (stopping) {
+          msg.nak();
+          continue;
+        }
+        await slots.take();
+        slots.run(onDelivery(toDelivery(msg)));
+      }
+    })();
+
+    return {
+      async stop() {
+        stopping = true;
+        // Not awaited inside the loop: close() resolves once the iterator has ended.
+        await messages.close();
+        await loop;
+        await slots.drain();
+        // The acks of the last handlers leave before the connection may close.
+        await nc.flush();
+      },
+    };
+  }
+
+  async deadLetter(group: string, delivery: Delivery, reason: string): Promise<void> {
+    const { js } = await this.ready("dead-letter");
+    const { names } = this.opts;
+    const event = eventOfSubject(names, delivery.subject) ?? delivery.envelope?.event ?? "unknown";
+    const h = natsHeaders();
+    h.set(HEADERS.deadGroup, group);
+    h.set(HEADERS.deadEvent, event);
+    h.set(HEADERS.deadReason, reason);
+    h.set(HEADERS.deadDeliveries, String(delivery.deliveryCount));
+    h.set(HEADERS.deadAt, new Date().toISOString());
+    await js.publish(names.deadLetterSubject(group, event), delivery.data, { headers: h, timeout: PUBLISH_TIMEOUT_MS });
+  }
+
+  async deadLetters(group: string, limit: number): Promise<DeadLetter[]> {
+    const { jsm } = await this.ready("list dead letters");
+    const found: DeadLetter[] = [];
+    let seq = 1;
+    while (found.length < limit) {
+      const msg = await nextMessage(jsm, this.opts.names.deadLetterStream, seq, this.opts.names.deadLettersOf(group));
+      if (!msg) break;
+      found.push(toDeadLetter(msg));
+      seq = msg.seq + 1;
+    }
+    return found;
+  }
+
+  async replay(group: string, seq?: number): Promise<number> {
+    const { jsm, js } = await this.ready("replay dead letters");
+    const { names } = this.opts;
+    const stream = names.deadLetterStream;
+    const targets = seq !== undefined ? [seq] : (await this.deadLetters(group, Number.MAX_SAFE_INTEGER)).map((d) => d.seq);
+    let replayed = 0;
+    for (const target of targets) {
+      const msg = await jsm.streams.getMessage(stream, { seq: target }).catch(() => null);
+      if (!msg || headerOf(msg.header, HEADERS.deadGroup) !== group) continue;
+      const event = headerOf(msg.header, HEADERS.deadEvent) ?? "unknown";
+      const h = natsHeaders();
+      h.set(HEADERS.replayFor, group);
+      // Its own dedupe id: the original's may still be inside the duplicate window. Twice the same replay is dropped.
+      await js.publish(names.eventSubject(event), msg.data, { msgID: `replay:${stream}:${target}`, headers: h, timeout: PUBLISH_TIMEOUT_MS });
+      await jsm.streams.deleteMessage(stream, target, false);
+      replayed++;
+    }
+    return replayed;
+  }
+
+  async stats(group: string): Promise<GroupStats | null> {
+    const { jsm } = await this.ready("consumer stats");
+    try {
+      const info = await jsm.consumers.info(this.opts.names.eventsStream, this.opts.names.consumer(group));
+      return { pending: info.num_pending, unacked: info.num_ack_pending };
+    } catch (err) {
+      if (/not found/i.test((err as Error).message)) return null;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const connected = await this.connected.catch(() => null);
+    if (connected && !connected.nc.isClosed()) await connected.nc.drain();
+  }
+}
+
+function toDelivery(msg: JsMsg): Delivery {
+  return {
+    envelope: decodeEnvelope(msg.data),
+    data: msg.data,
+    subject: msg.subject,
+    deliveryCount: msg.info.deliveryCount,
+    replayFor: headerOf(msg.headers, HEADERS.replayFor),
+    ack: () => msg.ack(),
+    nak: (delayMs) => msg.nak(delayMs),
+    term: () => msg.term(),
+    working: () => msg.working(),
+  };
+}
+
+function toDeadLetter(msg: StoredMsg): DeadLetter {
+  return {
+    seq: msg.seq,
+    group: headerOf(msg.header, HEADERS.deadGroup) ?? "",
+    event: headerOf(msg.header, HEADERS.deadEvent) ?? "unknown",
+    envelope: decodeEnvelope(msg.data),
+    reason: headerOf(msg.header, HEADERS.deadReason) ?? "",
+    deliveries: Number(headerOf(msg.header, HEADERS.deadDeliveries) ?? 0),
+    deadAt: headerOf(msg.header, HEADERS.deadAt) ?? msg.time.toISOString(),
+  };
+}
+
+/** The first message at or after `seq` on `subject`; null past the last one. */
+async function nextMessage(jsm: JetStreamManager, stream: string, seq: number, subject: string): Promise<StoredMsg | null> {
+  try {
+    return await (jsm as unknown as DirectGet).direct.getMessage(stream, { seq, next_by_subj: subject });
+  } catch (err) {
+    if (/no message found|not found/i.test((err as Error).message)) return null;
+    throw err;
+  }
+}
+
+/** Creates the stream, or brings an existing one to this configuration (a restart with other settings). */
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.add(config);
+  } catch (err) {
+    if (!/already in use/i.test((err as Error).message)) throw err;
+    const { name, ...update } = config;
+    await jsm.streams.update(name, update);
+  }
+}
+
+/** The same for the group's durable consumer; several nodes of a group may do it at once, with the same result. */
+async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+  try {
+    await jsm.consumers.add(stream, config);
+  } catch (err) {
+    if (!/already exists|already in use/i.test((err as Error).message)) throw err;
+    await jsm.consumers.update(stream, config.durable_name, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
+  }
+}

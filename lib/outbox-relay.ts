@@ -1,0 +1,130 @@
+/**
+ * Moves outbox entries onto the event bus: one pass settles pending entries
+ * whose producer stopped (crash) by asking whether their change is visible,
+ * publishes ready ones oldest first (each claimed first, so relays on
+ * several nodes of a service rarely publish the same entry twice), and prunes
+ * old history. A pass runs after each write (trigger) and every interval
+ * (retries after a failed publish, entries left by a crash).
+ */
+import { reasonText, type EventEnvelope } from "./channels/types";
+import { toEnvelope, type OutboxDoc, type OutboxStore } from "./outbox";
+
+export interface RelayLogger {
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+export interface RelayOptions {
+  store: OutboxStore;
+  publish(envelope: EventEnvelope): Promise<void>;
+  /** Is the state change of this pending entry stored? */
+  confirm(entry: OutboxDoc): Promise<boolean>;
+  logger: RelayLogger;
+  intervalMs: number;
+}
+
+const BATCH = 100;
+/** A claimed entry is left to its relay this long (a publish takes milliseconds; a dead relay's claim runs out). */
+const CLAIM_MS = 30_000;
+/** Publishing failed (NATS away): the entry waits this long before the next try. */
+const RETRY_MS = 2_000;
+/** A pending entry younger than this is most likely a write still under way: not looked at yet. */
+const SETTLE_AFTER_MS = 2_000;
+/** A pending entry whose change is still not visible after this never gets one: it becomes void. */
+const ABANDON_AFTER_MS = 5 * 60 * 1000;
+/** Sent and void entries are kept this long for whoever investigates, then deleted. */
+const HISTORY_MS = 7 * 24 * 3600 * 1000;
+
+export class OutboxRelay {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly opts: RelayOptions) {}
+
+  /** A first pass at once (what a crash left behind), then every interval. */
+  start(): void {
+    this.stopped = false;
+    this.trigger();
+    this.timer = setInterval(() => this.trigger(), this.opts.intervalMs);
+  }
+
+  /** Runs a pass soon; a pass already running is followed by one more, so a new entry is never missed. */
+  trigger(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.passes().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** One pass now (after any running one); answers how many events it published. */
+  async runOnce(): Promise<number> {
+    await this.running;
+    return this.pass();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async passes(): Promise<number> {
+    let published = 0;
+    do {
+      this.again = false;
+      try {
+        published += await this.pass();
+      } catch (err) {
+        this.opts.logger.error(`Outbox relay pass failed: ${reasonText(err)}`);
+      }
+    } while (this.again && !this.stopped);
+    return published;
+  }
+
+  private async pass(): Promise<number> {
+    await this.settleUnfinished();
+    const published = await this.publishDue();
+    await this.opts.store.prune(Date.now() - HISTORY_MS);
+    return published;
+  }
+
+  private async settleUnfinished(): Promise<void> {
+    const now = Date.now();
+    for (const entry of await this.opts.store.unsettled(BATCH, now - SETTLE_AFTER_MS)) {
+      if (await this.opts.confirm(entry)) {
+        if (await this.opts.store.confirm(entry.id)) this.opts.logger.info(`Outbox: ${entry.event} ${entry.id} was left pending, its change is stored: publishing it`);
+      } else if (Date.parse(entry.occurredAt) <= now - ABANDON_AFTER_MS) {
+        if (await this.opts.store.abandon(entry.id)) this.opts.logger.warn(`Outbox: ${entry.event} ${entry.id} was left pending and its change never happened: void`);
+      }
+    }
+  }
+
+  private async publishDue(): Promise<number> {
+    let published = 0;
+    for (;;) {
+      const due = await this.opts.store.due(BATCH);
+      for (const entry of due) {
+        if (this.stopped) return published;
+        if (!(await this.opts.store.claim(entry, CLAIM_MS))) continue;
+        try {
+          await this.opts.publish(toEnvelope(entry));
+        } catch (err) {
+          await this.opts.store.failed(entry.id, reasonText(err), RETRY_MS);
+          // The bus is away: the rest of the batch would fail alike; the interval tries again.
+          this.opts.logger.warn(`Outbox: ${entry.event} ${entry.id} not published yet (${reasonText(err)}); retrying`);
+          return published;
+        }
+        await this.opts.store.sent(entry.id);
+        published++;
+      }
+      if (due.length < BATCH) return published;
+    }
+  }
+}

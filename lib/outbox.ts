@@ -1,0 +1,151 @@
+/**
+ * The transactional outbox of a producing service, in its own database next
+ * to the state it changes (NeDB or MongoDB, neither with transactions here).
+ *
+ * "In the same step as the state change" without a transaction is done by
+ * writing ahead:
+ *
+ *   1. the event goes into the outbox as `pending` (nothing is published yet);
+ *   2. the state change runs, and marks the changed document with the event id
+ *      (`$push: { outboxEvents: id }`, see outboxMark) in the same write;
+ *   3. the entry becomes `ready`; the relay publishes it and marks it `sent`.
+ *
+ * A crash after 1 leaves a `pending` entry, and the relay asks whether its
+ * change is visible (the marked document exists): yes, it is published; no,
+ * and old enough that no write can still be under way, it becomes `void`.
+ * So the event is never lost once the change is stored, and never published
+ * for a change that did not happen. Publishing is at least once (a crash
+ * between the publish and `sent` publishes again): consumers dedupe on the
+ * event id, which is the entry's id, and JetStream drops a second publish of
+ * it within its duplicate window.
+ *
+ * `publishDurable` skips step 1-2 (the entry is `ready` at once), for events
+ * that are themselves the fact to record, or whose change is already stored
+ * and idempotently repeated by its caller.
+ */
+import type { DbAdapter, IndexSpec } from "./db-adapter";
+import type { EventEnvelope } from "./channels/types";
+
+export type OutboxStatus = "pending" | "ready" | "sent" | "void";
+
+export interface OutboxDoc {
+  id: string;
+  event: string;
+  payload: unknown;
+  status: OutboxStatus;
+  /** Full name of the producing service. */
+  source: string;
+  requestId?: string;
+  /** ISO 8601; also the envelope's occurredAt. */
+  occurredAt: string;
+  /** The relay that claimed it publishes until then; others wait (ISO 8601). */
+  claimedUntil: string;
+  attempts: number;
+  lastError?: string;
+  sentAt?: string;
+  updatedAt: string;
+}
+
+/** The field of the changed document that names the events written with it. */
+export const OUTBOX_MARK_FIELD = "outboxEvents";
+
+/** For the state change's update: `{ $set: {...}, $push: outboxMark(eventId) }`, or `[eventId]` in an inserted doc. */
+export function outboxMark(eventId: string): Record<string, string> {
+  return { [OUTBOX_MARK_FIELD]: eventId };
+}
+
+/** NeDB indexes the first field only: status narrows the relay's queries enough. */
+export const OUTBOX_INDEXES: IndexSpec[] = [{ fields: ["status", "claimedUntil"] }];
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function toEnvelope(doc: OutboxDoc): EventEnvelope {
+  return {
+    id: String(doc.id),
+    event: doc.event,
+    payload: doc.payload,
+    occurredAt: doc.occurredAt,
+    ...(doc.requestId ? { requestId: doc.requestId } : {}),
+    source: doc.source,
+  };
+}
+
+export class OutboxStore {
+  constructor(private readonly adapter: DbAdapter) {}
+
+  async add(entry: { id: string; event: string; payload: unknown; status: "pending" | "ready"; source: string; requestId?: string }, now = Date.now()): Promise<void> {
+    const at = iso(now);
+    await this.adapter.insert({
+      _id: entry.id,
+      event: entry.event,
+      payload: entry.payload,
+      status: entry.status,
+      source: entry.source,
+      ...(entry.requestId ? { requestId: entry.requestId } : {}),
+      occurredAt: at,
+      claimedUntil: at,
+      attempts: 0,
+      updatedAt: at,
+    });
+  }
+
+  /** The producer saw its change stored: publishable, also if the relay gave up on it meanwhile. */
+  async markReady(id: string, now = Date.now()): Promise<boolean> {
+    return Boolean(await this.adapter.updateOneWhere({ _id: id, status: { $in: ["pending", "void"] } }, { $set: { status: "ready", updatedAt: iso(now) } }));
+  }
+
+  /** The relay found the change of a pending entry: publishable. */
+  async confirm(id: string, now = Date.now()): Promise<boolean> {
+    return Boolean(await this.adapter.updateOneWhere({ _id: id, status: "pending" }, { $set: { status: "ready", updatedAt: iso(now) } }));
+  }
+
+  /** The change did not happen: the entry is dropped. */
+  async discard(id: string): Promise<void> {
+    await this.adapter.removeMany({ _id: id, status: "pending" });
+  }
+
+  /** A pending entry whose change never became visible; kept a while for whoever looks. */
+  async abandon(id: string, now = Date.now()): Promise<boolean> {
+    return Boolean(await this.adapter.updateOneWhere({ _id: id, status: "pending" }, { $set: { status: "void", updatedAt: iso(now) } }));
+  }
+
+  /** Ready entries nobody is publishing, oldest first. */
+  async due(limit: number, now = Date.now()): Promise<OutboxDoc[]> {
+    const docs = await this.adapter.find({ query: { status: "ready", claimedUntil: { $lte: iso(now) } }, sort: ["occurredAt", "_id"], limit });
+    return docs.map((doc) => this.adapter.afterRetrieveTransformID(doc, "id") as OutboxDoc);
+  }
+
+  /** Pending entries written before `before`: their producer should have settled them by now. */
+  async unsettled(limit: number, before: number): Promise<OutboxDoc[]> {
+    const docs = await this.adapter.find({ query: { status: "pending", occurredAt: { $lte: iso(before) } }, sort: ["occurredAt", "_id"], limit });
+    return docs.map((doc) => this.adapter.afterRetrieveTransformID(doc, "id") as OutboxDoc);
+  }
+
+  /** Takes the entry for one relay until `now + leaseMs`; false when another relay took it first. */
+  async claim(doc: OutboxDoc, leaseMs: number, now = Date.now()): Promise<boolean> {
+    const claimed = await this.adapter.updateOneWhere(
+      { _id: doc.id, status: "ready", claimedUntil: doc.claimedUntil },
+      { $set: { claimedUntil: iso(now + leaseMs), updatedAt: iso(now) }, $inc: { attempts: 1 } },
+    );
+    return Boolean(claimed);
+  }
+
+  async sent(id: string, now = Date.now()): Promise<void> {
+    await this.adapter.updateOneWhere({ _id: id }, { $set: { status: "sent", sentAt: iso(now), updatedAt: iso(now) }, $unset: { lastError: 1 } });
+  }
+
+  /** Publishing failed: try again after `retryMs`. */
+  async failed(id: string, error: string, retryMs: number, now = Date.now()): Promise<void> {
+    await this.adapter.updateOneWhere({ _id: id, status: "ready" }, { $set: { claimedUntil: iso(now + retryMs), lastError: error, updatedAt: iso(now) } });
+  }
+
+  /** Sent and void entries older than `before` are history. */
+  async prune(before: number): Promise<number> {
+    return this.adapter.removeMany({ status: { $in: ["sent", "void"] }, updatedAt: { $lt: iso(before) } });
+  }
+
+  async byId(id: string): Promise<OutboxDoc | null> {
+    const doc = await this.adapter.findOne({ _id: id });
+    return doc ? (this.adapter.afterRetrieveTransformID(doc, "id") as OutboxDoc) : null;
+  }
+}

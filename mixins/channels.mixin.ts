@@ -1,0 +1,179 @@
+/**
+ * Durable event handlers for a service:
+ *
+ *   mixins: [ChannelsMixin<MyThis>({
+ *     "order.paid": async function (event, ctx) { ... },               // default max deliveries
+ *     "order.cancelled": { maxDeliveries: 3, async handler(event, ctx) { ... } },
+ *   })]
+ *
+ * A handler gets the event envelope (`event.id` to dedupe, `event.payload`)
+ * and a fresh Context carrying the producer's request id (`ctx.call` for
+ * other services). Returning acks the event; throwing retries it later with
+ * a growing delay, and after `maxDeliveries` it goes to the dead letters
+ * (`PoisonEventError` sends it there at once). Delivery is at least once:
+ * handlers must be idempotent.
+ *
+ * The consuming group is the service (its full name): every node running it
+ * shares one durable consumer, so each event is handled by one node. The
+ * service also gets two internal actions for operators (REPL:
+ * `call notifications.deadLetters`, `call notifications.replayDeadLetters --seq 3`).
+ *
+ * Handlers live in the mixin's options rather than in a `channels:` schema
+ * key: the key would need a declaration in types/moleculer.d.ts, and options
+ * keep the handlers typed against the service's `this`.
+ */
+import type { Context, Service, ServiceSchema } from "moleculer";
+import { config } from "../lib/config";
+import { acquireBus, releaseBus } from "../lib/channels/bus-registry";
+import { createDispatcher, type Route } from "../lib/channels/dispatch";
+import { assertEventName } from "../lib/channels/names";
+import type { DeadLetter, EventBus, EventEnvelope, Subscription } from "../lib/channels/types";
+import type { ShopSettings } from "../types/moleculer";
+
+export type ChannelHandler<S, P = any> = (this: S, event: EventEnvelope<P>, ctx: Context<P>) => Promise<void> | void;
+
+export interface ChannelDefinition<S, P = any> {
+  handler: ChannelHandler<S, P>;
+  /** Overrides the mixin's maxDeliveries for this event. */
+  maxDeliveries?: number;
+}
+
+export type ChannelHandlers<S> = Record<string, ChannelHandler<S> | ChannelDefinition<S>>;
+
+export interface ChannelsOptions {
+  /** The consuming group; defaults to the service's full name. Nodes of one group share the work. */
+  group?: string;
+  /** Deliveries before the dead letters (EVENTS_MAX_DELIVERIES). */
+  maxDeliveries?: number;
+  /** EVENTS_ACK_WAIT_MS */
+  ackWaitMs?: number;
+  /** EVENTS_RETRY_DELAY_MS */
+  retryDelayMs?: number;
+  /** EVENTS_MAX_IN_FLIGHT */
+  maxInFlight?: number;
+}
+
+export interface ChannelsMethods {
+  /** The group's oldest dead letters. */
+  deadLetters(limit?: number): Promise<DeadLetter[]>;
+  /** Publishes dead letters again for this group only; one by its `seq`, or all. Answers how many. */
+  replayDeadLetters(seq?: number): Promise<number>;
+}
+
+interface ChannelsVars {
+  channelBus?: EventBus;
+  channelSubscription?: Subscription;
+  channelGroup: string;
+}
+
+interface ChannelsInternals extends ChannelsMethods {
+  busInUse(): EventBus;
+}
+
+type ChannelsThis = Service<ShopSettings> & ChannelsVars & ChannelsInternals;
+type Lifecycle = (this: Service) => Promise<void>;
+
+const asList = (value: unknown): Lifecycle[] => (value == null ? [] : Array.isArray(value) ? value : [value as Lifecycle]);
+
+export function ChannelsMixin<S = Service>(handlers: ChannelHandlers<S>, options: ChannelsOptions = {}): Partial<ServiceSchema> {
+  for (const event of Object.keys(handlers)) assertEventName(event);
+  const maxDeliveries = options.maxDeliveries ?? config.eventsMaxDeliveries;
+  const ackWaitMs = options.ackWaitMs ?? config.eventsAckWaitMs;
+  const retryDelayMs = options.retryDelayMs ?? config.eventsRetryDelayMs;
+  const maxInFlight = options.maxInFlight ?? config.eventsMaxInFlight;
+
+  async function startConsuming(this: ChannelsThis): Promise<void> {
+    const routes = new Map<string, Route>();
+    for (const [event, def] of Object.entries(handlers)) {
+      const { handler, maxDeliveries: own } = typeof def === "function" ? { handler: def, maxDeliveries: undefined } : def;
+      routes.set(event, {
+        maxDeliveries: own ?? maxDeliveries,
+        handle: async (envelope) => {
+          // A root context per event: `ctx.call` works and the producer's request id reaches these logs.
+          const ctx = this.broker.ContextFactory.create(this.broker) as Context<any>;
+          ctx.setParams(envelope.payload);
+          ctx.requestID = envelope.requestId ?? envelope.id;
+          await handler.call(this as unknown as S, envelope, ctx);
+        },
+      });
+    }
+    const bus = acquireBus(this.broker);
+    this.channelBus = bus;
+    const group = this.channelGroup;
+    const dispatch = createDispatcher({
+      group,
+      routes,
+      retryDelayMs,
+      ackWaitMs,
+      deadLetter: (delivery, reason) => bus.deadLetter(group, delivery, reason),
+      logger: this.logger,
+    });
+    try {
+      this.channelSubscription = await bus.consume(group, { maxInFlight, ackWaitMs }, dispatch);
+    } catch (err) {
+      this.channelBus = undefined;
+      await releaseBus(this.broker);
+      throw err;
+    }
+    this.logger.info(`Consuming durable events ${[...routes.keys()].join(", ")} as group '${group}' (${bus.kind})`);
+  }
+
+  async function stopConsuming(this: ChannelsThis): Promise<void> {
+    const subscription = this.channelSubscription;
+    this.channelSubscription = undefined;
+    // Handlers in progress finish and ack before the service's own stopped() closes what they use.
+    if (subscription) await subscription.stop();
+    if (this.channelBus) {
+      this.channelBus = undefined;
+      await releaseBus(this.broker);
+    }
+  }
+
+  const schema: Partial<ServiceSchema<ShopSettings, ChannelsInternals, ChannelsVars>> = {
+    // Consuming starts after every other started() (the handlers' stores are open) and
+    // stops before every other stopped() (stopped handlers run in reverse order).
+    merged(merged: ServiceSchema) {
+      merged.started = [...asList(merged.started), startConsuming as Lifecycle];
+      merged.stopped = [...asList(merged.stopped), stopConsuming as Lifecycle];
+    },
+
+    created() {
+      this.channelGroup = options.group ?? this.fullName;
+    },
+
+    actions: {
+      /** The group's dead letters, oldest first: what failed, why, how often. */
+      deadLetters: {
+        visibility: "public",
+        params: { limit: { type: "number", integer: true, min: 1, max: 1000, default: 100, convert: true }, $$strict: "remove" },
+        handler(ctx: Context<{ limit: number }>) {
+          return this.deadLetters(ctx.params.limit);
+        },
+      },
+      /** Hands dead letters back to the group: one (`seq`) or all. */
+      replayDeadLetters: {
+        visibility: "public",
+        params: { seq: { type: "number", integer: true, min: 1, optional: true, convert: true }, $$strict: "remove" },
+        async handler(ctx: Context<{ seq?: number }>) {
+          return { replayed: await this.replayDeadLetters(ctx.params.seq) };
+        },
+      },
+    },
+
+    methods: {
+      async deadLetters(limit = 100) {
+        return this.busInUse().deadLetters(this.channelGroup, limit);
+      },
+      async replayDeadLetters(seq?: number) {
+        const replayed = await this.busInUse().replay(this.channelGroup, seq);
+        this.logger.info(`Replayed ${replayed} dead letter(s) of '${this.channelGroup}'`);
+        return replayed;
+      },
+      busInUse(): EventBus {
+        if (!this.channelBus) throw new Error(`'${this.fullName}' is not consuming durable events (not started)`);
+        return this.channelBus;
+      },
+    },
+  };
+  return schema as unknown as Partial<ServiceSchema>;
+}

@@ -1,0 +1,160 @@
+/**
+ * Durable publishing for a DbMixin service (lib/outbox.ts explains the
+ * protocol). The outbox is the `outbox` collection of the service's own
+ * database; a relay publishes it to the durable event bus.
+ *
+ *   mixins: [DbMixin({ collection: "orders", ... }), OutboxMixin({ database: "orders" })]
+ *
+ *   // a state change and its event, never one without the other:
+ *   const order = await this.commitWithEvent("order.paid", payload, (eventId) =>
+ *     this.updateWhere({ _id: id, status: "pending" }, { $set: { status: "paid" }, $push: outboxMark(eventId) }), ctx);
+ *
+ *   // an event on its own (or after a change its caller repeats idempotently):
+ *   await this.publishDurable("payment.refunded", payload, ctx);
+ */
+import type { Context, Service, ServiceSchema } from "moleculer";
+import { config } from "../lib/config";
+import { createAdapter, newId, type DbAdapter } from "../lib/db-adapter";
+import { acquireBus, releaseBus } from "../lib/channels/bus-registry";
+import { assertEventName } from "../lib/channels/names";
+import { OUTBOX_INDEXES, OUTBOX_MARK_FIELD, OutboxStore, type OutboxDoc } from "../lib/outbox";
+import { OutboxRelay } from "../lib/outbox-relay";
+import { reasonText } from "../lib/channels/types";
+
+export interface OutboxOptions<S = Service> {
+  /** The service's database (as given to its DbMixin): the outbox lives next to the state. */
+  database: string;
+  /** Defaults to `outbox`. */
+  collection?: string;
+  /**
+   * Is the change of a pending entry stored? Asked after a crash between the
+   * outbox write and the end of the change. Default: a document of the
+   * service's own collection carries the event id in `outboxEvents`.
+   */
+  confirm?: (this: S, entry: OutboxDoc) => Promise<boolean>;
+  /** OUTBOX_RELAY_INTERVAL, ms. */
+  relayIntervalMs?: number;
+  /** FAULT_CRASH_BEFORE_PUBLISH */
+  crashBeforePublish?: boolean;
+}
+
+export interface OutboxMethods {
+  /** Records `event` as ready to publish and has it published; answers the event id. */
+  publishDurable(event: string, payload: Record<string, unknown>, ctx?: Context): Promise<string>;
+  /**
+   * Writes the event ahead, runs `change(eventId)` (which marks the changed
+   * document with `outboxMark(eventId)`), and publishes the event if the
+   * change answered a value; null/undefined means nothing changed and drops
+   * the event. Answers what `change` answered.
+   */
+  commitWithEvent<T>(event: string, payload: Record<string, unknown>, change: (eventId: string) => Promise<T | null | undefined>, ctx?: Context): Promise<T | null | undefined>;
+  /** One relay pass now (tests, the REPL); answers how many events it published. */
+  relayOutbox(): Promise<number>;
+}
+
+interface OutboxVars {
+  outboxAdapter: DbAdapter;
+  outbox: OutboxStore;
+  outboxRelay?: OutboxRelay;
+  adapter: DbAdapter;
+  crashIfAsked(event: string, id: string): void;
+}
+
+type OutboxThis = Service & OutboxVars & OutboxMethods;
+type Lifecycle = (this: Service) => Promise<void>;
+
+const asList = (value: unknown): Lifecycle[] => (value == null ? [] : Array.isArray(value) ? value : [value as Lifecycle]);
+
+export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<ServiceSchema> {
+  const collection = options.collection ?? "outbox";
+  const intervalMs = options.relayIntervalMs ?? config.outboxRelayIntervalSec * 1000;
+  const crashBeforePublish = options.crashBeforePublish ?? config.faultCrashBeforePublish;
+
+  async function openOutbox(this: OutboxThis): Promise<void> {
+    this.outboxAdapter = createAdapter({ collection, database: options.database });
+    this.outboxAdapter.init(this.broker, this);
+    await this.outboxAdapter.connect();
+    await this.outboxAdapter.ensureIndexes(OUTBOX_INDEXES);
+    this.outbox = new OutboxStore(this.outboxAdapter);
+  }
+
+  async function startRelay(this: OutboxThis): Promise<void> {
+    if (!options.confirm) await this.adapter.ensureIndexes([{ fields: [OUTBOX_MARK_FIELD], sparse: true }]);
+    const bus = acquireBus(this.broker);
+    const confirm = options.confirm
+      ? (entry: OutboxDoc) => (options.confirm as NonNullable<typeof options.confirm>).call(this as unknown as S, entry)
+      : async (entry: OutboxDoc) => (await this.adapter.findOne({ [OUTBOX_MARK_FIELD]: entry.id })) !== null;
+    this.outboxRelay = new OutboxRelay({ store: this.outbox, publish: (envelope) => bus.publish(envelope), confirm, logger: this.logger, intervalMs });
+    this.outboxRelay.start();
+  }
+
+  async function stopRelay(this: OutboxThis): Promise<void> {
+    if (!this.outboxRelay) return;
+    await this.outboxRelay.stop();
+    this.outboxRelay = undefined;
+    await releaseBus(this.broker);
+  }
+
+  async function closeOutbox(this: OutboxThis): Promise<void> {
+    await this.outboxAdapter?.disconnect();
+  }
+
+  return {
+    // The store opens before every other started() (which may publish) and closes after every
+    // other stopped(); the relay runs while the service's own collection is open.
+    merged(schema: ServiceSchema) {
+      schema.started = [openOutbox as Lifecycle, ...asList(schema.started), startRelay as Lifecycle];
+      schema.stopped = [closeOutbox as Lifecycle, ...asList(schema.stopped), stopRelay as Lifecycle];
+    },
+
+    methods: {
+      async publishDurable(this: OutboxThis, event: string, payload: Record<string, unknown>, ctx?: Context) {
+        assertEventName(event);
+        const id = newId();
+        await this.outbox.add({ id, event, payload, status: "ready", source: this.fullName, requestId: ctx?.requestID ?? undefined });
+        this.crashIfAsked(event, id);
+        this.outboxRelay?.trigger();
+        return id;
+      },
+
+      async commitWithEvent<T>(
+        this: OutboxThis,
+        event: string,
+        payload: Record<string, unknown>,
+        change: (eventId: string) => Promise<T | null | undefined>,
+        ctx?: Context,
+      ) {
+        assertEventName(event);
+        const id = newId();
+        await this.outbox.add({ id, event, payload, status: "pending", source: this.fullName, requestId: ctx?.requestID ?? undefined });
+        // A throw leaves the entry pending: the change may have been stored anyway (a timeout), the relay finds out.
+        const result = await change(id);
+        if (result == null) {
+          await this.outbox.discard(id).catch((err: unknown) => this.logger.warn(`Outbox: ${event} ${id} not discarded, the relay will void it: ${reasonText(err)}`));
+          return result;
+        }
+        this.crashIfAsked(event, id);
+        try {
+          await this.outbox.markReady(id);
+          this.outboxRelay?.trigger();
+        } catch (err) {
+          // The change is stored and the caller must hear so; the relay confirms the entry on its own.
+          this.logger.warn(`Outbox: ${event} ${id} left pending, the relay will publish it: ${reasonText(err)}`);
+        }
+        return result;
+      },
+
+      relayOutbox(this: OutboxThis) {
+        if (!this.outboxRelay) throw new Error(`'${this.fullName}' has not started its outbox relay`);
+        return this.outboxRelay.runOnce();
+      },
+
+      crashIfAsked(this: OutboxThis, event: string, id: string) {
+        if (!crashBeforePublish) return;
+        // Written to a pipe or terminal synchronously: the line is out before the process is.
+        this.logger.error(`FAULT_CRASH_BEFORE_PUBLISH: crashing after the outbox write of ${event} ${id}, before its publish`);
+        process.kill(process.pid, "SIGKILL");
+      },
+    },
+  } as Partial<ServiceSchema>;
+}

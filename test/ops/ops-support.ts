@@ -1,0 +1,86 @@
+/**
+ * What the operations suites share: which build their node processes run,
+ * promtool when it is installed, and a reader for the Prometheus text format.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { BUILT_PROJECT, type BuiltProject, type ClusterNodeSpec } from "../support/cluster";
+import { builtGroups } from "../../scripts/cluster-processes";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+/**
+ * The build the suites' node processes run: `npm run build`'s dist/ (npm test
+ * builds first), or the output of `tsc -p tsconfig.build.json --outDir DIR`
+ * named by TEST_BUILD_DIR, so a developer can test without rewriting the
+ * dist/ that other suites are using. DIR needs a node_modules link to this
+ * repository's (`ln -s $PWD/node_modules DIR/node_modules`).
+ */
+export function testedBuild(): BuiltProject {
+  const dir = process.env.TEST_BUILD_DIR;
+  if (!dir) return BUILT_PROJECT;
+  return { root: path.resolve(dir), configFile: "moleculer.config.js", serviceDir: "services" };
+}
+
+/** One node per service group of `npm run cluster` (gateway, accounts, catalog, ...), as far as the build has them. */
+export function platformNodes(project: BuiltProject = testedBuild()): ClusterNodeSpec[] {
+  const build = { cwd: project.root, configFile: path.join(project.root, project.configFile), serviceDir: path.join(project.root, project.serviceDir) };
+  return builtGroups(build).map((group) => ({ name: group.name, services: group.services }));
+}
+
+/** The code the nodes run: a build older than any of it would test old code. */
+const SOURCE_DIRS = ["services", "lib", "mixins", "middlewares", "scripts"];
+
+export function assertFreshBuild(project: BuiltProject = testedBuild()): void {
+  const built = path.join(project.root, project.configFile);
+  if (!fs.existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` before this suite.`);
+  const builtAt = fs.statSync(built).mtimeMs;
+  const sources = ["moleculer.config.ts", ...SOURCE_DIRS.flatMap((dir) =>
+    (fs.readdirSync(path.join(ROOT, dir), { recursive: true }) as string[]).filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f)))];
+  const newer = sources.filter((file) => fs.statSync(path.join(ROOT, file)).mtimeMs > builtAt);
+  if (newer.length > 0) throw new Error(`${built} is older than ${newer.join(", ")}: build again before this suite.`);
+}
+
+/** `promtool` on PATH (Debian package `prometheus`), or undefined. */
+export function findPromtool(): string | undefined {
+  const probe = spawnSync("promtool", ["--version"], { stdio: "ignore" });
+  return probe.error || probe.status !== 0 ? undefined : "promtool";
+}
+
+/** `promtool check metrics` on `exposition`: its exit code and what it printed (each problem a line). */
+export function promtoolCheck(promtool: string, exposition: string): { status: number | null; output: string } {
+  const run = spawnSync(promtool, ["check", "metrics"], { input: exposition, encoding: "utf8", timeout: 30_000 });
+  return { status: run.status, output: `${run.stdout ?? ""}${run.stderr ?? ""}`.trim() };
+}
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The samples of a Prometheus text exposition (comments skipped). */
+export function parseExposition(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split("\n")) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match) continue;
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]] = pair[2];
+    samples.push({ name: match[1], labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+/** The value of the one sample named `name` whose labels include `labels`. */
+export function sampleValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+  const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
+  return found[0]?.value;
+}
+
+export async function fetchText(url: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, text: await res.text() };
+}

@@ -1,0 +1,312 @@
+/**
+ * The checkout saga (lib/checkout-saga.ts) step by step, over an orders
+ * collection in memory and stand-in services that keep the truth a real
+ * products and payments would (a reservation, a transaction) and fail where
+ * a test says: the order of the steps, what each failure undoes, and how a
+ * later run finishes what one left.
+ */
+import { Errors } from "moleculer";
+import { createAdapter, newId, type DbAdapter } from "../../lib/db-adapter";
+import { CheckoutSaga, LeftForRecovery, type PaymentFacts, type ReservationState, type SagaCalls } from "../../lib/checkout-saga";
+import { checkoutFailure, compensationPlan, isDefinitive, outcomeOf } from "../../lib/checkout-failures";
+import { newOrder } from "../../lib/checkout-prepare";
+import { LeaseLost, OrderBook, ownerToken, type OrderStore } from "../../lib/order-book";
+import type { OrderDoc, SagaStep } from "../../lib/order-model";
+import type { CardInput } from "../../lib/card";
+
+const CARD: CardInput = { number: "4242424242424242", expMonth: 12, expYear: 2031, cvc: "123" };
+const LEASE_MS = 60_000;
+
+type CallName = keyof SagaCalls;
+
+/** Products and payments as far as one order goes, with failures on demand. */
+class StandIns implements SagaCalls {
+  reservation: ReservationState = null;
+  tx: PaymentFacts | null = null;
+  readonly log: CallName[] = [];
+  /** Thrown by the named call: `before` it acts (nothing happened) or `after` (it happened, the answer was lost). */
+  private readonly faults = new Map<CallName, { err: unknown; when: "before" | "after"; times: number }>();
+  /** Runs inside the named call, after it acted. */
+  readonly during = new Map<CallName, () => Promise<void>>();
+
+  fail(call: CallName, err: unknown, when: "before" | "after" = "before", times = Infinity) {
+    this.faults.set(call, { err, when, times });
+  }
+
+  private async step<T>(call: CallName, act: () => T): Promise<T> {
+    this.log.push(call);
+    const fault = this.faults.get(call);
+    const trip = () => {
+      if (!fault || fault.times <= 0) return;
+      fault.times--;
+      throw fault.err;
+    };
+    if (fault?.when === "before") trip();
+    const result = act();
+    await this.during.get(call)?.();
+    if (fault?.when === "after") trip();
+    return result;
+  }
+
+  reserve = () => this.step("reserve", () => void (this.reservation = "reserved"));
+  authorize = () => this.step("authorize", () => (this.tx = { transactionId: "tx-1", status: "authorized", brand: "visa", last4: "4242" }));
+  capture = () => this.step("capture", () => (this.tx = { ...(this.tx as PaymentFacts), status: "captured" }));
+  commit = () => this.step("commit", () => void (this.reservation = "committed"));
+  clearCart = () => this.step("clearCart", () => undefined);
+  release = () =>
+    this.step("release", () => {
+      if (this.reservation === "reserved" || this.reservation === "pending") this.reservation = "released";
+      return this.reservation;
+    });
+  restock = () => this.step("restock", () => void (this.reservation = this.reservation === "committed" ? "restocked" : this.reservation));
+  payment = () => this.step("payment", () => this.tx);
+  voidPayment = () => this.step("voidPayment", () => (this.tx = { ...(this.tx as PaymentFacts), status: "voided" }));
+  refund = () => this.step("refund", () => (this.tx = { ...(this.tx as PaymentFacts), status: "refunded" }));
+  cancelShipment = () => this.step("cancelShipment", () => undefined);
+}
+
+const unavailable = (service: string) => new Errors.MoleculerRetryableError(`${service} is down`, 503, "SERVICE_UNAVAILABLE", { service });
+const timeout = (action: string) => new Errors.RequestTimeoutError({ action, nodeID: "n1" });
+const refused = (code: number, type: string, data?: unknown) => new Errors.MoleculerClientError("refused", code, type, data);
+
+let adapter: DbAdapter;
+let book: OrderBook;
+
+beforeAll(async () => {
+  adapter = createAdapter({ collection: "orders", database: "orders" }, { mongoUri: undefined, nodeEnv: "test", dataDir: "." });
+  adapter.init(null, {});
+  await adapter.connect();
+  const transform = (doc: Record<string, any> | null) => (doc ? adapter.afterRetrieveTransformID(doc, "id") : null);
+  const store: OrderStore = {
+    adapter,
+    insertEntity: async (doc) => transform(await adapter.insert(doc)) as Record<string, any>,
+    updateWhere: async (filter, update) => transform(await adapter.updateOneWhere(filter, update)),
+    findEntityById: async (id) => transform(await adapter.findOne({ _id: id })),
+  };
+  book = new OrderBook(store, { leaseMs: LEASE_MS });
+});
+
+afterAll(async () => {
+  await adapter.disconnect();
+});
+
+interface Harness {
+  saga: CheckoutSaga;
+  shop: StandIns;
+  steps: SagaStep[];
+  events: string[];
+  settled: OrderDoc[];
+}
+
+function harness(shop = new StandIns()): Harness {
+  const steps: SagaStep[] = [];
+  const events: string[] = [];
+  const settled: OrderDoc[] = [];
+  const saga = new CheckoutSaga({
+    book,
+    calls: shop,
+    publish: (event) => events.push(event),
+    settleKey: async (order) => void settled.push(order),
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    afterStep: (step) => steps.push(step),
+  });
+  return { saga, shop, steps, events, settled };
+}
+
+async function pendingOrder(): Promise<OrderDoc> {
+  const prepared = {
+    items: [{ productId: "p1", sku: "SKU-1", name: "Widget", unitPrice: 1000, quantity: 2, lineTotal: 2000 }],
+    currency: "USD",
+    totals: { subtotal: 2000, shippingCost: 500, total: 2500 },
+    shippingAddress: { line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" },
+    shippingMethod: "standard" as const,
+  };
+  const facts = { orderId: newId(), userId: "u1", idempotencyKey: "k1", owner: ownerToken(), leaseUntil: Date.now() + LEASE_MS, at: new Date().toISOString() };
+  return book.insert(newOrder(prepared, facts));
+}
+
+/** Lets the lease of `order` run out, as a crashed owner's would. */
+async function expireLease(order: OrderDoc): Promise<OrderDoc> {
+  await adapter.updateOneWhere({ _id: order.id }, { $set: { "saga.leaseUntil": Date.now() - 1 } });
+  return (await book.get(order.id)) as OrderDoc;
+}
+
+describe("a checkout that goes through", () => {
+  it("reserves, authorizes, captures, commits, marks paid, clears the cart and tells, recording each step first", async () => {
+    const h = harness();
+    const order = await h.saga.run(await pendingOrder(), CARD);
+    expect(h.shop.log).toEqual(["reserve", "authorize", "capture", "commit", "clearCart"]);
+    expect(h.steps).toEqual(["reserved", "authorized", "captured", "committed", "paid"]);
+    expect(order).toMatchObject({
+      status: "paid",
+      payment: { status: "captured", transactionId: "tx-1", brand: "visa", last4: "4242" },
+      saga: { step: "paid", reserved: true, authorized: true, captured: true, committed: true, cartCleared: true, cleanup: false },
+    });
+    expect(order.history.map((h) => h.status)).toEqual(["pending", "paid"]);
+    expect(h.events).toEqual(["order.paid"]);
+    expect(outcomeOf(h.settled[0])).toMatchObject({ outcome: { status: 201, body: { id: order.id, status: "paid" } }, retryable: false });
+  });
+
+  it("stays paid when the cart cannot be cleared", async () => {
+    const h = harness();
+    h.shop.fail("clearCart", unavailable("cart"));
+    const order = await h.saga.run(await pendingOrder(), CARD);
+    expect(order).toMatchObject({ status: "paid", saga: { cartCleared: false } });
+  });
+});
+
+describe("a checkout that fails", () => {
+  it("declined: gives the stock back, touches no payment, fails with the 402", async () => {
+    const h = harness();
+    h.shop.fail("authorize", refused(402, "PAYMENT_DECLINED", { reason: "card_declined" }));
+    const order = await h.saga.run(await pendingOrder(), CARD);
+    expect(h.shop.log).toEqual(["reserve", "authorize", "release"]);
+    expect(h.shop.reservation).toBe("released");
+    expect(order).toMatchObject({ status: "failed", payment: { status: "declined" }, failure: { code: 402, type: "PAYMENT_DECLINED", data: { reason: "card_declined", orderId: order.id } }, saga: { cleanup: false } });
+    expect(h.events).toEqual(["order.failed"]);
+    expect(outcomeOf(order).retryable).toBe(false);
+  });
+
+  it("authorization timed out after the processor approved: the authorization is found and voided, and checked again later", async () => {
+    const h = harness();
+    h.shop.fail("authorize", timeout("payments.authorize"), "after");
+    const order = await h.saga.run(await pendingOrder(), CARD);
+    expect(h.shop.log).toEqual(["reserve", "authorize", "payment", "voidPayment", "release"]);
+    expect(h.shop.tx?.status).toBe("voided");
+    expect(order).toMatchObject({ status: "failed", failure: { code: 504 }, payment: { status: "voided" }, saga: { cleanup: true } });
+    expect(outcomeOf(order).retryable).toBe(true);
+
+    const later = await h.saga.resume(await expireLease(order));
+    expect(later).toMatchObject({ status: "failed", saga: { cleanup: false } });
+  });
+
+  it("capture failed: voids the authorization and releases the stock; a 503 the client may retry", async () => {
+    const h = harness();
+    h.shop.fail("capture", unavailable("payments"));
+    const order = await h.saga.run(await pendingOrder(), CARD);
+    expect(h.shop.log).toEqual(["reserve", "authorize", "capture", "payment", "voidPayment", "release"]);
+    expect(order).toMatchObject({ status: "failed", failure: { code: 503 }, payment: { status: "voided" } });
+    expect(outcomeOf(order).retryable).toBe(true);
+  });
+
+  it("the reservation was released before the commit: refunds the capture, fails with the 409", async () => {
+    const h = harness();
+    h.shop.fail("commit", refused(409, "RESERVATION_RELEASED"));
+    const order = await h.saga.run(await pendingOrder(), CARD);
+    expect(h.shop.tx?.status).toBe("refunded");
+    expect(order).toMatchObject({ status: "failed", failure: { code: 409, type: "RESERVATION_RELEASED" }, payment: { status: "refunded" } });
+  });
+
+  it("a compensation that cannot run now is owed, and paid by a later run", async () => {
+    const h = harness();
+    h.shop.fail("authorize", refused(402, "PAYMENT_DECLINED", { reason: "card_declined" }));
+    h.shop.fail("release", unavailable("products"), "before", 1);
+    const order = await h.saga.run(await pendingOrder(), CARD);
+    expect(order).toMatchObject({ status: "failed", saga: { cleanup: true } });
+    expect(h.shop.reservation).toBe("reserved");
+    expect(order.saga.leaseUntil).toBeGreaterThan(Date.now());
+
+    const later = await h.saga.resume(await expireLease(order));
+    expect(h.shop.reservation).toBe("released");
+    expect(later).toMatchObject({ status: "failed", saga: { cleanup: false } });
+  });
+});
+
+describe("after the payment is captured", () => {
+  it("a commit that cannot run now leaves the order pending, lease released, for recovery to finish as paid", async () => {
+    const h = harness();
+    h.shop.fail("commit", unavailable("products"), "before", 1);
+    const created = await pendingOrder();
+    await expect(h.saga.run(created, CARD)).rejects.toBeInstanceOf(LeftForRecovery);
+    const left = (await book.get(created.id)) as OrderDoc;
+    expect(left).toMatchObject({ status: "pending", saga: { step: "captured", captured: true, leaseUntil: 0 } });
+
+    const claimed = (await book.claim(left)) as OrderDoc;
+    const paid = await h.saga.resume(claimed);
+    expect(paid).toMatchObject({ status: "paid", saga: { committed: true } });
+    expect(h.shop.reservation).toBe("committed");
+  });
+});
+
+describe("a cancel during the checkout", () => {
+  it("stops the saga at its next step, before the capture: the authorization is voided, the stock released", async () => {
+    const h = harness();
+    const created = await pendingOrder();
+    h.shop.during.set("authorize", async () => {
+      await adapter.updateOneWhere({ _id: created.id }, { $set: { "saga.cancelRequested": true } });
+    });
+    const order = await h.saga.run(created, CARD);
+    expect(h.shop.log).not.toContain("capture");
+    expect(h.shop.tx?.status).toBe("voided");
+    expect(h.shop.reservation).toBe("released");
+    expect(order).toMatchObject({ status: "cancelled", failure: { code: 409, type: "ORDER_CANCELLED" } });
+    expect(h.events).toEqual(["order.cancelled"]);
+  });
+});
+
+describe("a saga that lost its lease", () => {
+  it("stops without undoing anything: the new owner decides", async () => {
+    const h = harness();
+    const created = await pendingOrder();
+    h.shop.during.set("authorize", async () => {
+      await adapter.updateOneWhere({ _id: created.id }, { $set: { "saga.owner": "someone-else" } });
+    });
+    await expect(h.saga.run(created, CARD)).rejects.toBeInstanceOf(LeaseLost);
+    expect(h.shop.log).toEqual(["reserve", "authorize"]);
+    expect(h.shop.reservation).toBe("reserved");
+  });
+});
+
+describe("recovery of a stopped saga", () => {
+  it("after the authorization: rolls back, the answer a transient 503 CHECKOUT_INTERRUPTED", async () => {
+    const h = harness();
+    h.shop.reservation = "reserved";
+    h.shop.tx = { transactionId: "tx-9", status: "authorized", brand: "visa", last4: "4242" };
+    const created = await pendingOrder();
+    const stopped = await book.record(created, "authorized", { "saga.reserved": true, "saga.authorized": true });
+    const order = await h.saga.resume((await book.claim(await expireLease(stopped))) as OrderDoc);
+    expect(order).toMatchObject({ status: "failed", failure: { code: 503, type: "CHECKOUT_INTERRUPTED" }, payment: { status: "voided" } });
+    expect(h.shop.reservation).toBe("released");
+    expect(outcomeOf(order).retryable).toBe(true);
+  });
+
+  it("after a capture that was never recorded: payments says captured, so it goes forward to paid", async () => {
+    const h = harness();
+    h.shop.reservation = "reserved";
+    h.shop.tx = { transactionId: "tx-9", status: "captured", brand: "visa", last4: "4242" };
+    const created = await pendingOrder();
+    const stopped = await book.record(created, "authorized", { "saga.reserved": true, "saga.authorized": true });
+    const order = await h.saga.resume((await book.claim(await expireLease(stopped))) as OrderDoc);
+    expect(order).toMatchObject({ status: "paid", payment: { status: "captured", transactionId: "tx-9" } });
+    expect(h.shop.reservation).toBe("committed");
+  });
+});
+
+describe("failure classification", () => {
+  it("treats refusals, undelivered calls and the callee's own 503 as certain; timeouts and lost nodes as not", () => {
+    expect(isDefinitive(refused(402, "PAYMENT_DECLINED"))).toBe(true);
+    expect(isDefinitive(new Errors.ServiceNotFoundError({ action: "payments.authorize" }))).toBe(true);
+    expect(isDefinitive(unavailable("payments"))).toBe(true);
+    expect(isDefinitive(timeout("payments.authorize"))).toBe(false);
+    expect(isDefinitive(new Errors.RequestRejectedError({ action: "payments.authorize", nodeID: "n1" }))).toBe(false);
+    expect(isDefinitive(new Error("boom"))).toBe(false);
+  });
+
+  it("undoes the payment once an authorization may exist", () => {
+    expect(compensationPlan("reserve", false)).toEqual({ stock: true, payment: false, recheck: false });
+    expect(compensationPlan("authorize", true)).toEqual({ stock: true, payment: false, recheck: false });
+    expect(compensationPlan("authorize", false)).toEqual({ stock: true, payment: true, recheck: true });
+    expect(compensationPlan("capture", true)).toEqual({ stock: true, payment: true, recheck: false });
+    expect(compensationPlan("commit", true)).toEqual({ stock: true, payment: true, recheck: false });
+  });
+
+  it("answers a client's error as it was, anything else as 503/504, with the order's id", () => {
+    expect(checkoutFailure(refused(409, "OUT_OF_STOCK", { productId: "p1" }), "o1")).toMatchObject({ code: 409, type: "OUT_OF_STOCK", data: { productId: "p1", orderId: "o1" } });
+    expect(checkoutFailure(new Errors.ServiceNotFoundError({ action: "payments.authorize" }), "o1")).toMatchObject({ code: 503, data: { service: "payments", orderId: "o1" } });
+    expect(checkoutFailure(timeout("payments.capture"), "o1")).toMatchObject({ code: 504, type: "REQUEST_TIMEOUT" });
+    expect(checkoutFailure(new Errors.RequestSkippedError({ action: "payments.capture", nodeID: "n1" }), "o1")).toMatchObject({ code: 504 });
+    expect(checkoutFailure(new Error("boom"), "o1")).toMatchObject({ code: 503, type: "CHECKOUT_FAILED" });
+    const cardError = new Errors.ValidationError("bad", "VALIDATION_ERROR", [{ field: "card.number", message: "The 'card.number' field is bad", type: "luhn" }]);
+    expect(checkoutFailure(cardError, "o1").data).toEqual([expect.objectContaining({ field: "payment.cardNumber" })]);
+  });
+});
