@@ -7,6 +7,7 @@ import type { BrokerOptions, Errors, TracerOptions } from "moleculer";
 import { config, type PlatformConfig } from "./lib/config";
 import { ResilientRedisCacher } from "./lib/resilient-redis-cacher";
 import { ScrubbingValidator } from "./lib/scrubbing-validator";
+import { FaultInjection } from "./middlewares/fault-injection.middleware";
 import { RequestLogContext } from "./middlewares/request-log.middleware";
 import { jsonLogFormatter, LogScopeMiddleware } from "./middlewares/log-scope.middleware";
 import { replCommands } from "./scripts/repl-commands";
@@ -100,7 +101,7 @@ export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
     validator: new ScrubbingValidator(),
 
     // LogScope last: it wraps the others, so their lines carry the action and request id too.
-    middlewares: [RequestLogContext, LogScopeMiddleware],
+    middlewares: [RequestLogContext, LogScopeMiddleware, ...(cfg.faultInjection || cfg.faultRules.length > 0 ? [FaultInjection(cfg.faultRules)] : [])],
 
     // Operator commands of `npm run repl` (and of `npm run dev`'s REPL).
     replOptions: { customCommands: replCommands },

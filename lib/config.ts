@@ -4,6 +4,7 @@
  * it (test/deploy). Defaults run embedded: one process, no servers.
  */
 import path from "node:path";
+import { parseFaultRules, type FaultRule } from "./fault-rules";
 import { isCountryCode } from "./countries";
 
 export type Env = Record<string, string | undefined>;
@@ -86,6 +87,9 @@ export interface PlatformConfig {
   orderStaleAfterSec: number;
   /** Fault injection (crash tests only): the orders process exits right after recording this saga step. */
   faultCrashAfterStep: string | undefined;
+  /** Fault rules may be set (FAULT_INJECTION); the initial ones (FAULT_RULES). */
+  faultInjection: boolean;
+  faultRules: FaultRule[];
 }
 
 export class ConfigError extends Error {}
@@ -129,6 +133,15 @@ function faultInjection(env: Env, name: string, production: boolean): string | u
   const value = env[name]?.trim() || undefined;
   if (value && production) throw new ConfigError(`${name} is for crash tests and must not be set when NODE_ENV=production`);
   return value;
+}
+
+function faultRulesFrom(raw: string | undefined): FaultRule[] {
+  if (!raw) return [];
+  try {
+    return parseFaultRules(JSON.parse(raw));
+  } catch (err) {
+    throw new ConfigError(`FAULT_RULES: ${(err as Error).message}`);
+  }
 }
 
 const STRATEGIES = ["RoundRobin", "Random", "CpuUsage", "Latency", "Shard"];
@@ -201,6 +214,8 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     orderRecoveryIntervalSec: integer(env, "ORDER_RECOVERY_INTERVAL", 30),
     orderStaleAfterSec: integer(env, "ORDER_STALE_AFTER", 60, 1),
     faultCrashAfterStep: faultInjection(env, "FAULT_CRASH_AFTER_STEP", production),
+    faultInjection: flag(faultInjection(env, "FAULT_INJECTION", production), false),
+    faultRules: faultRulesFrom(faultInjection(env, "FAULT_RULES", production)),
   };
 }
 

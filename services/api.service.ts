@@ -13,6 +13,7 @@ import { TtlCache } from "../lib/ttl-cache";
 import { authDecision, parseBearer } from "../lib/access";
 import { readiness, servicesWithoutRoutes } from "../lib/readiness";
 import { platformServiceNames } from "../lib/platform-services";
+import type { FaultRule } from "../lib/fault-rules";
 import { buildOpenApiDocument, type ActionInfo, type RoutedAlias } from "../lib/openapi/document";
 import { docsAsset, docsPage } from "../lib/openapi/docs-page";
 import pkg from "../package.json";
@@ -51,6 +52,42 @@ function retryAfterSeconds(err: Error, res: ServerResponse): number {
   const reset = Number(res.getHeader("X-Rate-Limit-Reset"));
   return Number.isFinite(reset) && reset > Date.now() ? Math.ceil((reset - Date.now()) / 1000) : 1;
 }
+
+const FAULT_ACTIONS = {
+  faults: {
+    rest: "GET /admin/faults",
+    roles: ["admin"],
+    params: {},
+    handler(ctx: Context) {
+      return ctx.call("faults.list");
+    },
+  },
+  setFaults: {
+    rest: "PUT /admin/faults",
+    roles: ["admin"],
+    params: {
+      rules: {
+        type: "array",
+        max: 50,
+        items: {
+          type: "object",
+          strict: "remove",
+          props: {
+            target: { type: "string", pattern: /^[a-z][A-Za-z0-9-]*(\.[A-Za-z0-9]+)?$/ },
+            latencyMs: { type: "number", integer: true, min: 0, max: 120_000, optional: true },
+            errorRate: { type: "number", min: 0, max: 1, optional: true },
+            errorCode: { type: "enum", values: [500, 503, 504], optional: true },
+          },
+        },
+      },
+      $$strict: "remove",
+    },
+    async handler(ctx: Context<{ rules: FaultRule[] }>) {
+      await ctx.broadcast("faults.changed", { rules: ctx.params.rules });
+      return { rules: ctx.params.rules };
+    },
+  },
+} satisfies ServiceSchema["actions"];
 
 const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars> = {
   name: "api",
@@ -122,6 +159,9 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
         return { status: "ok" };
       },
     },
+
+    // Only where FAULT_INJECTION is on: change every node's fault rules at runtime.
+    ...(config.faultInjection || config.faultRules.length > 0 ? FAULT_ACTIONS : {}),
 
     openapi: {
       rest: "GET /openapi.json",
