@@ -7,7 +7,9 @@ import type { BrokerOptions, Errors, TracerOptions } from "moleculer";
 import { config, type PlatformConfig } from "./lib/config";
 import { ResilientRedisCacher } from "./lib/resilient-redis-cacher";
 import { ScrubbingValidator } from "./lib/scrubbing-validator";
+import { platformMetricsOptions } from "./lib/metrics-exposition";
 import { FaultInjection } from "./middlewares/fault-injection.middleware";
+import { TransporterLinkMiddleware } from "./middlewares/transporter-link.middleware";
 import { RequestLogContext } from "./middlewares/request-log.middleware";
 import { jsonLogFormatter, LogScopeMiddleware } from "./middlewares/log-scope.middleware";
 import { replCommands } from "./scripts/repl-commands";
@@ -84,10 +86,8 @@ export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
     // default would throttle every service to the same concurrency.
     bulkhead: { enabled: false, concurrency: 100, maxQueueSize: 1000 },
 
-    metrics: {
-      enabled: cfg.metricsPort > 0,
-      reporter: cfg.metricsPort > 0 ? [{ type: "Prometheus", options: { port: cfg.metricsPort, path: "/metrics" } }] : [],
-    },
+    // Moleculer's own Prometheus output fails `promtool check metrics`; this reporter's passes.
+    metrics: platformMetricsOptions(cfg.metricsPort),
 
     tracing: {
       enabled: Boolean(cfg.tracingExporter),
@@ -101,7 +101,13 @@ export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
     validator: new ScrubbingValidator(),
 
     // LogScope last: it wraps the others, so their lines carry the action and request id too.
-    middlewares: [RequestLogContext, LogScopeMiddleware, ...(cfg.faultInjection || cfg.faultRules.length > 0 ? [FaultInjection(cfg.faultRules)] : [])],
+    // LogScope last (innermost), so the lines the others log carry the action and request id.
+    middlewares: [
+      RequestLogContext,
+      TransporterLinkMiddleware,
+      ...(cfg.faultInjection || cfg.faultRules.length > 0 ? [FaultInjection(cfg.faultRules)] : []),
+      LogScopeMiddleware,
+    ],
 
     // Operator commands of `npm run repl` (and of `npm run dev`'s REPL).
     replOptions: { customCommands: replCommands },

@@ -57,8 +57,8 @@ export function registerShopMetrics(broker: ServiceBroker): void {
   const registry = broker.metrics;
   if (!registry?.isEnabled()) return;
   for (const definition of DEFINITIONS) {
-    // One call per type: register() is overloaded on the option type.
     if (registry.hasMetric(definition.name)) continue;
+    // register() is overloaded per metric type: each branch narrows to one overload.
     if (definition.type === "counter") registry.register(definition);
     else if (definition.type === "gauge") registry.register(definition);
     else registry.register(definition);

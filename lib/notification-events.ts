@@ -5,9 +5,12 @@
  * (straight to the dead letters, where it can be inspected and replayed once
  * fixed).
  *
- * Order events should carry the customer's `email` (and `name`): the
- * notifications service does not own users and learns addresses only from
- * events (user.registered, order events), keeping them in its contacts.
+ * Order events come as the orders service builds them (orderEventPayload:
+ * `{ orderId, userId, status, reason, order: <the order as its owner sees
+ * it> }`) or flat; both are read. They may carry the customer's `email` and
+ * `name`: the notifications service does not own users and learns addresses
+ * only from events (user.registered, order events), keeping them in its
+ * contacts.
  */
 import { PoisonEventError } from "./channels/dispatch";
 import { ScrubbingValidator } from "./scrubbing-validator";
@@ -109,12 +112,29 @@ export function isConsumedEvent(event: string): event is ConsumedEvent {
   return Object.prototype.hasOwnProperty.call(SCHEMAS, event);
 }
 
+/**
+ * The facts of an order event with the order nested under `order` (the
+ * orders service's payload), lifted to the top; the payload's own top-level
+ * fields win. A cancelled order whose payment was refunded tells the amount.
+ */
+function withOrderFacts(payload: Record<string, unknown>): Record<string, unknown> {
+  const order = payload.order;
+  if (order === null || typeof order !== "object") return payload;
+  const o = order as { items?: unknown; subtotal?: unknown; shippingCost?: unknown; total?: unknown; currency?: unknown; shipment?: { carrier?: unknown; trackingNumber?: unknown }; payment?: { status?: unknown } };
+  const lifted: Record<string, unknown> = { items: o.items, subtotal: o.subtotal, shippingCost: o.shippingCost, total: o.total, currency: o.currency };
+  if (o.shipment) Object.assign(lifted, { carrier: o.shipment.carrier, trackingNumber: o.shipment.trackingNumber });
+  if (o.payment?.status === "refunded") lifted.refundAmount = o.total;
+  for (const key of Object.keys(lifted)) if (lifted[key] === undefined) delete lifted[key];
+  return { ...lifted, ...payload };
+}
+
 /** The payload, checked; PoisonEventError (dead letters at once) when it cannot be rendered. */
 export function parsePayload<E extends ConsumedEvent>(event: E, payload: unknown): Payloads[E] {
   if (payload === null || typeof payload !== "object") throw new PoisonEventError(`${event}: the payload is not an object`);
-  const result = checks[event](payload);
+  const facts = event.startsWith("order.") ? withOrderFacts(payload as Record<string, unknown>) : payload;
+  const result = checks[event](facts);
   if (result !== true) throw new PoisonEventError(`${event}: ${result.map((r) => r.message ?? r.field).join("; ")}`);
-  return payload as Payloads[E];
+  return facts as Payloads[E];
 }
 
 export interface Recipient {

@@ -35,12 +35,15 @@ const SETTLE_AFTER_MS = 2_000;
 const ABANDON_AFTER_MS = 5 * 60 * 1000;
 /** Sent and void entries are kept this long for whoever investigates, then deleted. */
 const HISTORY_MS = 7 * 24 * 3600 * 1000;
+/** History is swept now and then, not after every write. */
+const PRUNE_EVERY_MS = 3600 * 1000;
 
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
   private running?: Promise<number>;
   private again = false;
   private stopped = false;
+  private prunedAt = 0;
 
   constructor(private readonly opts: RelayOptions) {}
 
@@ -91,7 +94,10 @@ export class OutboxRelay {
   private async pass(): Promise<number> {
     await this.settleUnfinished();
     const published = await this.publishDue();
-    await this.opts.store.prune(Date.now() - HISTORY_MS);
+    if (Date.now() - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prunedAt = Date.now();
+      await this.opts.store.prune(this.prunedAt - HISTORY_MS);
+    }
     return published;
   }
 

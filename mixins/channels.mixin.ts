@@ -16,7 +16,7 @@
  * The consuming group is the service (its full name): every node running it
  * shares one durable consumer, so each event is handled by one node. The
  * service also gets two internal actions for operators (REPL:
- * `call notifications.deadLetters`, `call notifications.replayDeadLetters --seq 3`).
+ * `call notifications.deadLetters`, `call notifications.deadLettersReplay --seq 3`).
  *
  * Handlers live in the mixin's options rather than in a `channels:` schema
  * key: the key would need a declaration in types/moleculer.d.ts, and options
@@ -150,8 +150,12 @@ export function ChannelsMixin<S = Service>(handlers: ChannelHandlers<S>, options
           return this.deadLetters(ctx.params.limit);
         },
       },
-      /** Hands dead letters back to the group: one (`seq`) or all. */
-      replayDeadLetters: {
+      /**
+       * Hands dead letters back to the group: one (`seq`) or all. Not named
+       * `...DeadLetters`: the REPL's `deadletters` command calls every action
+       * whose name ends so, to list them.
+       */
+      deadLettersReplay: {
         visibility: "public",
         params: { seq: { type: "number", integer: true, min: 1, optional: true, convert: true }, $$strict: "remove" },
         async handler(ctx: Context<{ seq?: number }>) {

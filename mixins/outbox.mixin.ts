@@ -14,7 +14,7 @@
  */
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { config } from "../lib/config";
-import { createAdapter, newId, type DbAdapter } from "../lib/db-adapter";
+import { createAdapter, newId, storageKind, type DbAdapter } from "../lib/db-adapter";
 import { acquireBus, releaseBus } from "../lib/channels/bus-registry";
 import { assertEventName } from "../lib/channels/names";
 import { OUTBOX_INDEXES, OUTBOX_MARK_FIELD, OutboxStore, type OutboxDoc } from "../lib/outbox";
@@ -24,7 +24,11 @@ import { reasonText } from "../lib/channels/types";
 export interface OutboxOptions<S = Service> {
   /** The service's database (as given to its DbMixin): the outbox lives next to the state. */
   database: string;
-  /** Defaults to `outbox`. */
+  /**
+   * Defaults to `outbox` in the service's database on MongoDB. NeDB names its
+   * files after the collection alone (`<DATA_DIR>/<collection>.db`), so there
+   * it is `<database>_outbox`: two services' outboxes must not share a file.
+   */
   collection?: string;
   /**
    * Is the change of a pending entry stored? Asked after a crash between the
@@ -66,7 +70,7 @@ type Lifecycle = (this: Service) => Promise<void>;
 const asList = (value: unknown): Lifecycle[] => (value == null ? [] : Array.isArray(value) ? value : [value as Lifecycle]);
 
 export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<ServiceSchema> {
-  const collection = options.collection ?? "outbox";
+  const collection = options.collection ?? (storageKind() === "mongo" ? "outbox" : `${options.database}_outbox`);
   const intervalMs = options.relayIntervalMs ?? config.outboxRelayIntervalSec * 1000;
   const crashBeforePublish = options.crashBeforePublish ?? config.faultCrashBeforePublish;
 
@@ -79,11 +83,13 @@ export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<Ser
   }
 
   async function startRelay(this: OutboxThis): Promise<void> {
-    if (!options.confirm) await this.adapter.ensureIndexes([{ fields: [OUTBOX_MARK_FIELD], sparse: true }]);
-    const bus = acquireBus(this.broker);
-    const confirm = options.confirm
-      ? (entry: OutboxDoc) => (options.confirm as NonNullable<typeof options.confirm>).call(this as unknown as S, entry)
+    const own = options.confirm;
+    // The default confirmation looks the mark up: indexed, it stays one cheap query per recovered entry.
+    if (!own) await this.adapter.ensureIndexes([{ fields: [OUTBOX_MARK_FIELD], sparse: true }]);
+    const confirm = own
+      ? (entry: OutboxDoc) => own.call(this as unknown as S, entry)
       : async (entry: OutboxDoc) => (await this.adapter.findOne({ [OUTBOX_MARK_FIELD]: entry.id })) !== null;
+    const bus = acquireBus(this.broker);
     this.outboxRelay = new OutboxRelay({ store: this.outbox, publish: (envelope) => bus.publish(envelope), confirm, logger: this.logger, intervalMs });
     this.outboxRelay.start();
   }

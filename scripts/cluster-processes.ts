@@ -150,9 +150,11 @@ export async function startRedis(port: number, dir: string, options: StartOption
 }
 
 /** One node of the platform: moleculer-runner with the build's config and the given SERVICES. */
-export function startNode(build: Build, name: string, env: NodeJS.ProcessEnv, options: StartOptions = {}): Child {
+export function startNode(build: Build, name: string, env: NodeJS.ProcessEnv, options: StartOptions & { launcher?: string[] } = {}): Child {
   const runner = path.join(path.dirname(require.resolve("moleculer")), "bin", "moleculer-runner.js");
-  return startProcess(name, process.execPath, [runner, "--config", build.configFile], {
+  // A launcher runs node itself, e.g. ["taskset", "-c", "1"] to pin the node to one CPU.
+  const [command, ...args] = [...(options.launcher ?? []), process.execPath, runner, "--config", build.configFile];
+  return startProcess(name, command, args, {
     ...options,
     cwd: build.cwd,
     env: { ...process.env, SERVICEDIR: build.serviceDir, ...env },

@@ -45,7 +45,7 @@ function createBus(broker: ServiceBroker): EventBus {
   const names = eventNames(broker.namespace);
   const servers = natsServers(broker.options.transporter);
   if (!servers) return new MemoryBus(names);
-  return new NatsBus({ servers, names, connectionName: `${broker.nodeID} durable events` });
+  return new NatsBus({ servers, names, connectionName: `${broker.nodeID} durable events`, logger: broker.getLogger("EVENTS") });
 }
 
 /** The node's bus; each acquire is paired with a release when the service stops. */

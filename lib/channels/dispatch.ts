@@ -22,7 +22,6 @@ export interface Route {
 }
 
 export interface DispatchLogger {
-  debug(...args: unknown[]): void;
   warn(...args: unknown[]): void;
   error(...args: unknown[]): void;
 }

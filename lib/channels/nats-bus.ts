@@ -2,7 +2,7 @@
  * The durable event bus on NATS JetStream (nats 2.x client, server 2.9+).
  *
  * - Events: one stream (`SHOP_EVENTS`, `shop.events.>`, file storage, kept
- *   EVENTS_RETENTION_DAYS by age), so every consuming group reads every event
+ *   a week by age; jetstream.ts), so every consuming group reads every event
  *   it cares about from its own cursor, also events published before the
  *   group ever ran (deliver policy "all").
  * - One durable pull consumer per group (named after the group): every node
@@ -15,30 +15,15 @@
  *   read with direct gets and replayed by publishing again with a header that
  *   only the target group acts on.
  */
-import {
-  AckPolicy,
-  connect,
-  DeliverPolicy,
-  DiscardPolicy,
-  headers as natsHeaders,
-  nanos,
-  RetentionPolicy,
-  StorageType,
-  type ConsumerConfig,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  type MsgHdrs,
-  type NatsConnection,
-  type StoredMsg,
-  type StreamConfig,
-} from "nats";
+import { connect, headers as natsHeaders, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection, type StoredMsg } from "nats";
+import { ensureConsumer, ensureStreams, headerOf, nextMessage } from "./jetstream";
 import { eventOfSubject, type EventNames } from "./names";
 import { Slots } from "./slots";
 import {
   decodeEnvelope,
   encodeEnvelope,
   HEADERS,
+  reasonText,
   type ConsumerOptions,
   type DeadLetter,
   type Delivery,
@@ -48,15 +33,6 @@ import {
   type Subscription,
 } from "./types";
 
-const DAY_MS = 24 * 3600 * 1000;
-/** How long events stay in the stream: a group that was down longer than this misses them. */
-const EVENTS_RETENTION_DAYS = 7;
-/** Dead letters wait longer: someone has to look at them. */
-const DEAD_LETTER_RETENTION_DAYS = 30;
-/** The stream drops a second publish with the same id (an outbox relay's retry) within this window. */
-const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
-/** Unsettled messages of one group across all its nodes; delayed retries count too. */
-const MAX_ACK_PENDING = 1000;
 const PUBLISH_TIMEOUT_MS = 5000;
 
 export interface NatsBusOptions {
@@ -64,6 +40,7 @@ export interface NatsBusOptions {
   names: EventNames;
   /** Shows in the server's connection list. */
   connectionName: string;
+  logger: { error(...args: unknown[]): void };
 }
 
 interface Connected {
@@ -78,20 +55,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * JetStream's direct get (server 2.9+, streams with allow_direct), which can
- * find the next message on a subject. nats.js 2.x implements it as
- * `jsm.direct` but leaves it out of the JetStreamManager interface.
- */
-interface DirectGet {
-  direct: { getMessage(stream: string, query: { seq: number; next_by_subj: string }): Promise<StoredMsg> };
-}
-
-function headerOf(h: MsgHdrs | undefined, name: string): string | undefined {
-  const value = h?.get(name);
-  return value ? value : undefined;
 }
 
 export class NatsBus implements EventBus {
@@ -115,25 +78,7 @@ export class NatsBus implements EventBus {
       reconnectTimeWait: 1000,
     });
     const jsm = await nc.jetstreamManager();
-    const { names } = this.opts;
-    await ensureStream(jsm, {
-      name: names.eventsStream,
-      subjects: [names.allEvents],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      discard: DiscardPolicy.Old,
-      max_age: nanos(EVENTS_RETENTION_DAYS * DAY_MS),
-      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-    });
-    await ensureStream(jsm, {
-      name: names.deadLetterStream,
-      subjects: [`${names.prefix}.dlq.>`],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      discard: DiscardPolicy.Old,
-      max_age: nanos(DEAD_LETTER_RETENTION_DAYS * DAY_MS),
-      allow_direct: true,
-    });
+    await ensureStreams(jsm, this.opts.names);
     return { nc, js: nc.jetstream(), jsm };
   }
 
@@ -158,17 +103,8 @@ export class NatsBus implements EventBus {
     if (this.closed) throw new Error("the event bus is closed");
     const { js, jsm, nc } = await this.connected;
     const { names } = this.opts;
-    const durable = names.consumer(group);
-    await ensureConsumer(jsm, names.eventsStream, {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: names.allEvents,
-      ack_wait: nanos(opts.ackWaitMs),
-      max_deliver: -1,
-      max_ack_pending: MAX_ACK_PENDING,
-    });
-    const consumer = await js.consumers.get(names.eventsStream, durable);
+    await ensureConsumer(jsm, names, group, opts.ackWaitMs);
+    const consumer = await js.consumers.get(names.eventsStream, names.consumer(group));
     // Fetched ahead at most one handful: what a killed node held waits one ack wait for another node.
     const messages = await consumer.consume({ max_messages: opts.maxInFlight });
     const slots = new Slots(opts.maxInFlight);
@@ -184,7 +120,10 @@ export class NatsBus implements EventBus {
         await slots.take();
         slots.run(onDelivery(toDelivery(msg)));
       }
-    })();
+    })().catch((err: unknown) => {
+      // The client retries a lost server or consumer by itself: this is the unexpected rest, and it is loud.
+      this.opts.logger.error(`The durable consumer of '${group}' stopped: ${reasonText(err)}`);
+    });
 
     return {
       async stop() {
@@ -288,35 +227,4 @@ function toDeadLetter(msg: StoredMsg): DeadLetter {
     deliveries: Number(headerOf(msg.header, HEADERS.deadDeliveries) ?? 0),
     deadAt: headerOf(msg.header, HEADERS.deadAt) ?? msg.time.toISOString(),
   };
-}
-
-/** The first message at or after `seq` on `subject`; null past the last one. */
-async function nextMessage(jsm: JetStreamManager, stream: string, seq: number, subject: string): Promise<StoredMsg | null> {
-  try {
-    return await (jsm as unknown as DirectGet).direct.getMessage(stream, { seq, next_by_subj: subject });
-  } catch (err) {
-    if (/no message found|not found/i.test((err as Error).message)) return null;
-    throw err;
-  }
-}
-
-/** Creates the stream, or brings an existing one to this configuration (a restart with other settings). */
-async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  try {
-    await jsm.streams.add(config);
-  } catch (err) {
-    if (!/already in use/i.test((err as Error).message)) throw err;
-    const { name, ...update } = config;
-    await jsm.streams.update(name, update);
-  }
-}
-
-/** The same for the group's durable consumer; several nodes of a group may do it at once, with the same result. */
-async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
-  try {
-    await jsm.consumers.add(stream, config);
-  } catch (err) {
-    if (!/already exists|already in use/i.test((err as Error).message)) throw err;
-    await jsm.consumers.update(stream, config.durable_name, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
-  }
 }

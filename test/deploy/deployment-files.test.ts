@@ -5,12 +5,17 @@
  * - an app container lacks what running it safely needs (healthcheck, probes,
  *   resources, healthy infrastructure first, one published port);
  * - an environment variable the code reads has no row in README.md's
- *   configuration table, or a deployment sets one that nothing reads.
+ *   configuration table, or a deployment sets one that nothing reads;
+ * - an app group of k8s/ lacks a PodDisruptionBudget or a
+ *   HorizontalPodAutoscaler, NATS is not a 3-server JetStream cluster, a
+ *   secret is set in plain config, or `npm run cluster` runs other groups
+ *   than the deployments.
  * Nothing is started: the files are parsed and compared.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
+import { SERVICE_GROUPS } from "../../scripts/cluster-processes";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -19,6 +24,12 @@ const INFRA = ["nats", "redis", "mongo"];
 
 /** The moleculer-web service: the group that runs it is the gateway. */
 const GATEWAY_SERVICE = "api";
+
+/** Settings that carry credentials: from a Secret in k8s, from the environment (not the file) in compose. */
+const SECRET_VARIABLES = ["JWT_SECRET", "ADMIN_PASSWORD", "MONGO_URI"];
+
+/** What production refuses to start without (lib/config.ts), and the servers a cluster node needs. */
+const REQUIRED_IN_PRODUCTION = ["NODE_ENV", "TRANSPORTER", "MONGO_URI", "REDIS_URL", "JWT_SECRET", "ADMIN_EMAIL", "ADMIN_PASSWORD"];
 
 /** Set by a deployment file although our code does not read them. */
 const READ_BY_OTHERS = [
@@ -258,6 +269,32 @@ describe("docker-compose.yml", () => {
   });
 });
 
+describe("docker-compose.yml and k8s/", () => {
+  it("give every app container what production requires", () => {
+    const lacking = [
+      ...composeApps().map((app) => ({ name: `compose ${app.name}`, env: app.env })),
+      ...k8sAppWorkloads().flatMap((w) => containers(w).map((c) => ({ name: `k8s ${w.metadata.name}`, env: k8sEnv(c) }))),
+    ].flatMap(({ name, env }) => missing(Object.keys(env), REQUIRED_IN_PRODUCTION).map((variable) => `${name}: ${variable}`));
+    expect(lacking).toEqual([]);
+  });
+
+  it("keep compose's secrets out of the file (taken from the environment)", () => {
+    const written = composeApps().flatMap((app) =>
+      SECRET_VARIABLES.filter((name) => name !== "MONGO_URI" && app.env[name] !== undefined && !String(app.env[name]).startsWith("${")).map((name) => `${app.name}: ${name}`));
+    expect(written).toEqual([]);
+  });
+
+  it("run the service groups of `npm run cluster` (scripts/cluster-processes.ts)", () => {
+    const built = servicesInCode();
+    const expected = SERVICE_GROUPS.map((g) => ({ name: g.name, services: g.services.filter((s) => built.includes(s)).join(",") })).filter((g) => g.services);
+    const compose = composeApps().map((app) => ({ name: app.name, services: serviceList(app.env.SERVICES).join(",") }));
+    const k8s = k8sAppWorkloads().map((w) => ({ name: w.metadata.name, services: servicesOfWorkload(w).join(",") }));
+    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+    expect(compose.sort(byName)).toEqual([...expected].sort(byName));
+    expect(k8s.sort(byName)).toEqual([...expected].sort(byName));
+  });
+});
+
 describe("k8s/", () => {
   it("has manifests that all parse as Kubernetes objects", () => {
     expect(k8sFiles().length).toBeGreaterThan(0);
@@ -287,6 +324,72 @@ describe("k8s/", () => {
         .filter((c) => !c.resources?.requests?.cpu || !c.resources?.requests?.memory || !c.resources?.limits?.memory)
         .map((c) => `${w.metadata.name}/${c.name}`));
     expect(unbounded).toEqual([]);
+  });
+
+  /** The objects of `kind` that select `workload`'s pods (PodDisruptionBudget) or scale it (HorizontalPodAutoscaler). */
+  function coveringObjects(kind: string, workload: Yaml): Yaml[] {
+    const podLabels = workload.spec.template.metadata.labels ?? {};
+    const inNamespace = (o: Yaml) => o.kind === kind && o.metadata.namespace === workload.metadata.namespace;
+    if (kind === "HorizontalPodAutoscaler") {
+      return k8sObjects().filter((o) => inNamespace(o) && o.spec.scaleTargetRef?.kind === workload.kind && o.spec.scaleTargetRef?.name === workload.metadata.name);
+    }
+    return k8sObjects().filter((o) => {
+      const selector = o.spec?.selector?.matchLabels ?? {};
+      return inNamespace(o) && Object.keys(selector).length > 0 && Object.entries(selector).every(([label, value]) => podLabels[label] === value);
+    });
+  }
+
+  it("gives every app group one PodDisruptionBudget that keeps a pod through voluntary disruptions", () => {
+    const uncovered = k8sAppWorkloads().filter((w) => {
+      const budgets = coveringObjects("PodDisruptionBudget", w);
+      return budgets.length !== 1 || !(budgets[0].spec.minAvailable >= 1 || budgets[0].spec.maxUnavailable !== undefined);
+    });
+    expect(uncovered.map((w) => w.metadata.name)).toEqual([]);
+  });
+
+  it("scales every app group with one HorizontalPodAutoscaler on CPU, from at least 2 pods", () => {
+    const problems = k8sAppWorkloads().flatMap((w) => {
+      const hpas = coveringObjects("HorizontalPodAutoscaler", w);
+      if (hpas.length !== 1) return [`${w.metadata.name}: ${hpas.length} autoscalers`];
+      const { minReplicas, maxReplicas, metrics } = hpas[0].spec;
+      const onCpu = (metrics ?? []).some((m: Yaml) => m.type === "Resource" && m.resource?.name === "cpu");
+      return [
+        ...(minReplicas >= 2 && maxReplicas >= minReplicas ? [] : [`${w.metadata.name}: replicas ${minReplicas}..${maxReplicas}`]),
+        ...(onCpu ? [] : [`${w.metadata.name}: not on cpu`]),
+        // A fixed count in the Deployment would undo the autoscaler on every apply.
+        ...(w.spec.replicas === undefined ? [] : [`${w.metadata.name}: sets replicas`]),
+      ];
+    });
+    expect(problems).toEqual([]);
+  });
+
+  it("runs NATS as a 3-server JetStream cluster whose routes name every server", () => {
+    const nats = k8sObjects().find((o) => o.kind === "StatefulSet" && o.metadata.name === "nats");
+    expect(nats?.spec.replicas).toBe(3);
+    const config = k8sObjects().find((o) => o.kind === "ConfigMap" && o.metadata.name === "nats-config")?.data?.["nats.conf"] ?? "";
+    expect(config).toMatch(/jetstream\s*\{/);
+    const routes = [...config.matchAll(/nats:\/\/(nats-\d+)\.([a-z-]+)\.[^:\s]*:6222/g)];
+    expect(routes.map((m) => m[1]).sort()).toEqual(["nats-0", "nats-1", "nats-2"]);
+    // The route names resolve through the StatefulSet's headless Service.
+    const headless = k8sObjects().find((o) => o.kind === "Service" && o.metadata.name === nats?.spec.serviceName);
+    expect(headless?.spec.clusterIP).toBe("None");
+    expect(new Set(routes.map((m) => m[2]))).toEqual(new Set([nats?.spec.serviceName]));
+  });
+
+  it("takes secrets from Secret objects, never from a ConfigMap or the manifest", () => {
+    const plain = k8sAppWorkloads().flatMap(containers).flatMap((c: Yaml) => [
+      ...(c.env ?? []).filter((e: Yaml) => SECRET_VARIABLES.includes(e.name) && e.value !== undefined).map((e: Yaml) => e.name),
+      ...k8sObjects()
+        .filter((o) => o.kind === "ConfigMap" && (c.envFrom ?? []).some((f: Yaml) => f.configMapRef?.name === o.metadata.name))
+        .flatMap((o) => Object.keys(o.data ?? {}).filter((name) => SECRET_VARIABLES.includes(name))),
+    ]);
+    expect(plain).toEqual([]);
+    const fromSecrets = (c: Yaml) =>
+      Object.keys(Object.assign({}, ...(c.envFrom ?? []).filter((f: Yaml) => f.secretRef).map((f: Yaml) => {
+        const secret = k8sObjects().find((o) => o.kind === "Secret" && o.metadata.name === f.secretRef.name);
+        return { ...secret?.data, ...secret?.stringData };
+      })));
+    for (const c of k8sAppWorkloads().flatMap(containers)) expect(fromSecrets(c)).toEqual(expect.arrayContaining(SECRET_VARIABLES));
   });
 
   describe("the gateway", () => {

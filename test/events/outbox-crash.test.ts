@@ -15,10 +15,11 @@ import { startMongo, type TestMongo } from "../support/mongo";
 import { startNatsServer, type NatsServer } from "../support/nats-server";
 import { waitUntil } from "../support/wait-until";
 import { ChannelsMixin } from "../../mixins/channels.mixin";
-import { acquireBus } from "../../lib/channels/bus-registry";
-import type { EventEnvelope } from "../../lib/channels/types";
+import { acquireBus, releaseBus } from "../../lib/channels/bus-registry";
+import type { EventBus, EventEnvelope } from "../../lib/channels/types";
 import { mongoDatabaseName } from "../../lib/db-adapter";
 import { buildProject } from "./support/built-project";
+import { forgetServiceChanges } from "./support/bus-harness";
 
 // The 3.x driver of moleculer-db-adapter-mongo has no types: the little used here.
 interface Collection {
@@ -44,6 +45,7 @@ describe("a producer that crashes between its state change and the publish", () 
   let mongo: TestMongo;
   let cluster: Cluster;
   let db: MongoClient;
+  let bus: EventBus;
   const received: EventEnvelope[] = [];
 
   beforeAll(async () => {
@@ -60,12 +62,15 @@ describe("a producer that crashes between its state change and the publish", () 
       mixins: [ChannelsMixin({ "order.paid": (e: EventEnvelope) => void received.push(e) }, { retryDelayMs: 50, ackWaitMs: 2000 })],
     } as ServiceSchema);
     await cluster.broker.waitForServices(["listener"], 10_000, 50);
+    bus = acquireBus(cluster.broker);
     db = await MongoClient.connect(mongo.uri, { useUnifiedTopology: true });
   }, 90_000);
 
   afterAll(async () => {
     await db?.close();
+    if (bus) await releaseBus(cluster.broker);
     await cluster?.stop();
+    if (cluster) forgetServiceChanges(cluster.broker);
     await nats?.stop();
     await mongo?.stop();
   });
@@ -85,7 +90,7 @@ describe("a producer that crashes between its state change and the publish", () 
     const order = await database().collection("desk_orders").findOne({ outboxEvents: eventId });
     expect(order).toMatchObject({ status: "paid" });
     expect(await database().collection("outbox").findOne({ event: "order.paid" })).toMatchObject({ status: "pending" });
-    const stats = await acquireBus(cluster.broker).stats("listener");
+    const stats = await bus.stats("listener");
     expect(stats).toEqual({ pending: 0, unacked: 0 });
     expect(received).toEqual([]);
 
@@ -96,7 +101,7 @@ describe("a producer that crashes between its state change and the publish", () 
       timeoutMs: 10_000,
     });
     await waitUntil(async () => {
-      const s = await acquireBus(cluster.broker).stats("listener");
+      const s = await bus.stats("listener");
       return s !== null && s.pending === 0 && s.unacked === 0;
     }, { description: "the listener to settle", timeoutMs: 10_000 });
     expect(received).toHaveLength(1);

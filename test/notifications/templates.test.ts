@@ -7,6 +7,7 @@ import { formatMoney, minorUnitsPer } from "../../lib/notification-money";
 import { parsePayload, recipientOf, type OrderPaid } from "../../lib/notification-events";
 import { escapeHtml, orderRef, render } from "../../lib/notification-templates";
 import { PoisonEventError } from "../../lib/channels/dispatch";
+import { orderEventPayload, type OrderDoc } from "../../lib/order-model";
 
 const ORDER_ID = "65a1f0c2e4b0a1b2c3d4e5f6";
 
@@ -114,5 +115,44 @@ describe("event payloads", () => {
   it("finds the recipient: the user of an order event, the new user of a registration", () => {
     expect(recipientOf("order.paid", paid)).toEqual({ userId: "u1", email: "ada@example.com", name: "Ada" });
     expect(recipientOf("user.registered", { id: "u9", email: "b@example.com", name: "Bo" })).toEqual({ userId: "u9", email: "b@example.com", name: "Bo" });
+  });
+});
+
+describe("the orders service's own event payloads", () => {
+  // An order as the orders service stores it; its events carry it through orderEventPayload.
+  const doc = {
+    id: ORDER_ID,
+    userId: "u1",
+    status: "paid",
+    items: [{ productId: "p1", sku: "MUG-BLUE", name: "Blue mug", unitPrice: 1250, quantity: 2, lineTotal: 2500 }],
+    subtotal: 2500,
+    shippingCost: 499,
+    total: 2999,
+    currency: "USD",
+    shippingAddress: { line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" },
+    shippingMethod: "standard",
+    payment: { status: "captured", transactionId: "t1", brand: "visa", last4: "4242" },
+    history: [],
+    createdAt: "2030-01-01T00:00:00.000Z",
+    updatedAt: "2030-01-01T00:00:00.000Z",
+    idempotencyKey: "k1",
+  } as unknown as OrderDoc;
+
+  it("confirms an order from the order nested in order.paid", () => {
+    const payload = parsePayload("order.paid", orderEventPayload(doc));
+    const note = render("order.paid", payload, recipientOf("order.paid", payload));
+    expect(note.text).toContain("2 × Blue mug (MUG-BLUE)  $12.50 each  $25.00");
+    expect(note.text).toContain("Total  $29.99");
+  });
+
+  it("reads the tracking number of order.shipped and the refund of order.cancelled", () => {
+    const shipped = { ...doc, status: "shipped", shipment: { carrier: "Parcelly", trackingNumber: "PX000000000007" } } as OrderDoc;
+    const onItsWay = parsePayload("order.shipped", orderEventPayload(shipped, "shipped by an admin"));
+    expect(render("order.shipped", onItsWay, { userId: "u1" }).text).toContain("Tracking number: PX000000000007");
+    const refunded = { ...doc, status: "cancelled", payment: { ...doc.payment, status: "refunded" } } as OrderDoc;
+    const cancelled = parsePayload("order.cancelled", orderEventPayload(refunded, "cancelled by the customer"));
+    const text = render("order.cancelled", cancelled, { userId: "u1" }).text;
+    expect(text).toContain("has been cancelled: cancelled by the customer");
+    expect(text).toContain("$29.99 will be refunded to your card.");
   });
 });

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { BUILT_PROJECT, type BuiltProject, type ClusterNodeSpec } from "../support/cluster";
 import { builtGroups } from "../../scripts/cluster-processes";
+import { makeTempDir } from "../support/temp-dirs";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -40,6 +41,32 @@ export function assertFreshBuild(project: BuiltProject = testedBuild()): void {
     (fs.readdirSync(path.join(ROOT, dir), { recursive: true }) as string[]).filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f)))];
   const newer = sources.filter((file) => fs.statSync(path.join(ROOT, file)).mtimeMs > builtAt);
   if (newer.length > 0) throw new Error(`${built} is older than ${newer.join(", ")}: build again before this suite.`);
+}
+
+/**
+ * `project` with one more broker middleware (a module of the build and the
+ * name it exports), through a wrapper config in a temp dir: for proving a
+ * change to moleculer.config.ts before it is made. A middleware the config
+ * already has (same name) is not added twice.
+ */
+export function withMiddleware(project: BuiltProject, moduleFile: string, exportName: string): BuiltProject {
+  const dir = makeTempDir("config");
+  const wrapper = path.join(dir, "moleculer.config.js");
+  const base = JSON.stringify(path.join(project.root, project.configFile));
+  const module = JSON.stringify(path.join(project.root, path.dirname(project.configFile), moduleFile));
+  fs.writeFileSync(
+    wrapper,
+    [
+      `const loaded = require(${base});`,
+      "const options = loaded.default ?? loaded;",
+      `const extra = require(${module})[${JSON.stringify(exportName)}];`,
+      "const middlewares = options.middlewares ?? [];",
+      "const present = middlewares.some((mw) => mw && mw.name === extra.name);",
+      "module.exports = { ...options, middlewares: present ? middlewares : [...middlewares, extra] };",
+      "",
+    ].join("\n"),
+  );
+  return { ...project, configFile: path.relative(project.root, wrapper) };
 }
 
 /** `promtool` on PATH (Debian package `prometheus`), or undefined. */

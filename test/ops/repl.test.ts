@@ -1,8 +1,9 @@
 /**
  * The operator commands of `npm run repl` (scripts/repl-commands.ts), driven
- * over stdin like an operator would, against a products node over a private
- * NATS: `stock <sku>` answers from the catalog, and the commands whose
- * service is not running say so instead of failing.
+ * over stdin like an operator would, against node processes over a private
+ * NATS: first a products node alone (`stock <sku>` answers from the catalog;
+ * `orders` and `deadletters` say that their services are not running), then
+ * with orders and shipping nodes added (both list what they have).
  */
 import path from "node:path";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
@@ -18,12 +19,19 @@ describe("the REPL's operator commands", () => {
   let repl: ChildProcessWithoutNullStreams;
   let output = "";
 
-  /** Sends one command line and waits until its answer contains `expected`. */
+  /**
+   * Sends a command line until its answer contains `expected`: the REPL node
+   * learns of nodes that just joined a moment after the test's broker does.
+   */
   async function run(command: string, expected: string | RegExp): Promise<string> {
-    output = "";
-    repl.stdin.write(`${command}\n`);
     const found = () => (typeof expected === "string" ? output.includes(expected) : expected.test(output));
-    await waitUntil(found, { description: `"${command}" to print ${expected}`, timeoutMs: 15_000 }).catch((err: Error) => {
+    const attempt = async () => {
+      output = "";
+      repl.stdin.write(`${command}\n`);
+      await waitUntil(found, { description: `"${command}" to print ${expected}`, timeoutMs: 1000, intervalMs: 20 }).catch(() => undefined);
+      return found();
+    };
+    await waitUntil(attempt, { description: `"${command}" to print ${expected}`, timeoutMs: 15_000, intervalMs: 0 }).catch((err: Error) => {
       throw new Error(`${err.message}\nREPL output:\n${output}`);
     });
     return output;
@@ -75,5 +83,21 @@ describe("the REPL's operator commands", () => {
   it("orders and deadletters say that their services are not running", async () => {
     await run("orders paid", "No node runs the orders service");
     await run("deadletters", "No service offers a dead-letter listing action");
+  });
+
+  describe("with orders and shipping nodes", () => {
+    beforeAll(async () => {
+      await cluster.addNode({ services: ["orders"], name: "checkout" });
+      await cluster.addNode({ services: ["shipping"], name: "fulfilment" });
+    }, 90_000);
+
+    it("orders <status> lists the orders of that status (none yet)", async () => {
+      await run("orders paid", "(none)");
+    });
+
+    it("deadletters lists each consumer group's dead letters (none yet)", async () => {
+      const answer = await run("deadletters", /shipping\.deadLetters:\n\(none\)/);
+      expect(answer).not.toMatch(/failed/);
+    });
   });
 });

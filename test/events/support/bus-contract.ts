@@ -94,6 +94,18 @@ export function describeBusContract(kind: BusKind): void {
       await waitUntil(() => first.count(sent.id) === 1 && second.count(sent.id) === 1, { description: "both groups", timeoutMs: 20_000 });
     });
 
+    it("stores an event published twice under its id once (an outbox relay publishing again)", async () => {
+      const event = `twice.t${seq}`;
+      const record = new Tally();
+      await harness.startConsumer(group, { [event]: (e: EventEnvelope) => record.note(e, "a") });
+      const first = await harness.publish(event, {});
+      await harness.bus.publish(first);
+      const next = await harness.publish(event, {});
+      await waitUntil(() => record.count(next.id) === 1, { description: "the next event", timeoutMs: 20_000 });
+      await settled();
+      expect(record.count(first.id)).toBe(1);
+    });
+
     it("retries a failing event with a delay and acks it once it succeeds", async () => {
       const event = `flaky.t${seq}`;
       const deliveries: number[] = [];
@@ -171,7 +183,9 @@ export function describeBusContract(kind: BusKind): void {
 
       healthy = true;
       const [first] = await consumer.service.deadLetters();
-      expect(await consumer.service.replayDeadLetters(first.seq)).toBe(1);
+      // The operator's way (REPL: call <service>.deadLettersReplay --seq N), then the method.
+      const { service } = consumer;
+      expect(await service.broker.call(`${service.fullName}.deadLettersReplay`, { seq: first.seq })).toEqual({ replayed: 1 });
       await waitUntil(() => record.handled.size === 1, { description: "the replayed event", timeoutMs: 20_000 });
       expect(await consumer.service.replayDeadLetters()).toBe(1);
       await waitUntil(() => record.handled.size === 2, { description: "the rest", timeoutMs: 20_000 });

@@ -25,6 +25,10 @@ export interface ConsumerNode {
 export interface BusHarness {
   readonly kind: BusKind;
   readonly bus: EventBus;
+  /** The Moleculer namespace the streams are named after. */
+  readonly namespace: string;
+  /** The private NATS, on the nats bus. */
+  readonly natsUrl: string | undefined;
   /** One more node of `group` with these handlers. */
   startConsumer(group: string, handlers: ChannelHandlers<Service>, options?: ChannelsOptions): Promise<ConsumerNode>;
   publish(event: string, payload: Record<string, unknown>): Promise<EventEnvelope>;
@@ -42,13 +46,18 @@ function quietBroker(options: Record<string, unknown>): ServiceBroker {
 }
 
 /**
- * Stops a broker for good. Moleculer announces service changes through a
- * 1 s debounce that outlives a broker stopped sooner, and keeps a jest
- * worker from exiting: it has nobody left to tell, so it is cancelled.
+ * Moleculer announces service changes through a 1 s debounce that outlives
+ * a broker stopped sooner and keeps a jest worker from exiting. A stopped
+ * broker has nobody left to tell: it is cancelled.
  */
+export function forgetServiceChanges(broker: ServiceBroker): void {
+  (broker as unknown as { localServiceChanged?: { cancel?: () => void } }).localServiceChanged?.cancel?.();
+}
+
+/** Stops a broker for good (see forgetServiceChanges). */
 export async function stopBroker(broker: ServiceBroker): Promise<void> {
   await broker.stop();
-  (broker as unknown as { localServiceChanged?: { cancel?: () => void } }).localServiceChanged?.cancel?.();
+  forgetServiceChanges(broker);
 }
 
 function consumerSchema(name: string, group: string, handlers: ChannelHandlers<Service>, options?: ChannelsOptions): ServiceSchema {
@@ -70,6 +79,8 @@ export async function startBusHarness(kind: BusKind): Promise<BusHarness> {
   return {
     kind,
     bus,
+    namespace,
+    natsUrl: transporter,
     async startConsumer(group, handlers, options) {
       const name = `consumer${++counter}`;
       let node: ConsumerNode;

@@ -30,6 +30,8 @@ export interface SmtpSink {
   refuseNext(count: number): void;
   /** Mails read and not answered yet. */
   held(): number;
+  /** Of those, the ones whose sender has gone (they will never count). */
+  heldFromGone(): number;
   release(): void;
   stop(): Promise<void>;
 }
@@ -102,6 +104,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       refusals = count;
     },
     held: () => waiting.length,
+    heldFromGone: () => waiting.filter((entry) => closed.has(entry.session.id)).length,
     release() {
       holding = false;
       const due = waiting;
