@@ -130,7 +130,9 @@ function flag(raw: string | undefined, fallback: boolean): boolean {
 
 /** A fault-injection switch: off unless set, and refused in production, where it would only ever be a mistake. */
 function faultInjection(env: Env, name: string, production: boolean): string | undefined {
-  const value = env[name]?.trim() || undefined;
+  const raw = env[name]?.trim();
+  // "0"/"false"/"off"/"no" mean off, as for every other switch, so they are fine in production too.
+  const value = raw && !["0", "false", "off", "no"].includes(raw.toLowerCase()) ? raw : undefined;
   if (value && production) throw new ConfigError(`${name} is for crash tests and must not be set when NODE_ENV=production`);
   return value;
 }

@@ -137,7 +137,8 @@ const deadletters: ReplCommand = {
   command: "deadletters",
   description: "Events parked on the dead-letter subject (durable events that failed every delivery)",
   async action(broker) {
-    const listings = availableActions(broker).filter((item) => /dead-?letters?$/i.test(item.name.split(".").pop() ?? ""));
+    // Exactly the listing action (ChannelsMixin's `<service>.deadLetters`): never a replay or purge next to it.
+    const listings = availableActions(broker).filter((item) => item.name.split(".").pop() === "deadLetters");
     if (listings.length === 0) return print("No service offers a dead-letter listing action: durable events are not running in this cluster.");
     for (const listing of listings) {
       print(`${listing.name}:`);

@@ -30,3 +30,10 @@ describe("configuration from the environment", () => {
     expect(() => loadConfig({ LOG_FORMAT: "xml" })).toThrow(/LOG_FORMAT/);
   });
 });
+
+describe("fault-injection switches", () => {
+  it("are refused in production when on, and fine there when off", () => {
+    expect(() => loadConfig({ NODE_ENV: "production", FAULT_INJECTION: "true" })).toThrow(/FAULT_INJECTION/);
+    expect(loadConfig({ NODE_ENV: "production", FAULT_INJECTION: "0", FAULT_CRASH_AFTER_STEP: "off" })).toMatchObject({ faultInjection: false, faultCrashAfterStep: undefined });
+  });
+});
