@@ -75,7 +75,8 @@ export interface SagaDeps {
   book: OrderBook;
   calls: SagaCalls;
   /** The service's one way out for order events (an outbox can replace it). */
-  publish(event: OrderEvent, order: OrderDoc, reason?: string): void;
+  /** Durable: resolves once the event is in the outbox. */
+  publish(event: OrderEvent, order: OrderDoc, reason?: string): Promise<void>;
   /** Keeps the answer of a finished checkout under its Idempotency-Key. */
   settleKey(order: OrderDoc): Promise<void>;
   logger: SagaLogger;
@@ -175,7 +176,7 @@ export class CheckoutSaga {
       }
     }
     const announced: OrderDoc = { ...paid, saga: { ...paid.saga, cartCleared } };
-    this.deps.publish("order.paid", announced);
+    await this.deps.publish("order.paid", announced);
     await this.deps.settleKey(announced);
     const set = { "saga.cartCleared": cartCleared, "saga.published": true, "saga.leaseUntil": 0 };
     return (await this.book.amend(paid, set, { "saga.owner": paid.saga.owner }, true)) ?? announced;
@@ -234,7 +235,7 @@ export class CheckoutSaga {
     });
     if (!cancelled) return null;
     const final = await this.cleanUp(cancelled);
-    this.deps.publish("order.cancelled", final, reason);
+    await this.deps.publish("order.cancelled", final, reason);
     return final;
   }
 
@@ -259,7 +260,7 @@ export class CheckoutSaga {
       // Owed compensations wait a full lease: a call that timed out may still land meanwhile.
       "saga.leaseUntil": cleanup ? this.book.now() + this.book.leaseMs : 0,
     });
-    this.deps.publish(to === "failed" ? "order.failed" : "order.cancelled", done, failure.message);
+    await this.deps.publish(to === "failed" ? "order.failed" : "order.cancelled", done, failure.message);
     await this.deps.settleKey(done);
     return done;
   }

@@ -19,7 +19,7 @@ import { hasShipped, invalidTransition } from "./order-state";
 export interface OrdersHost {
   book: OrderBook;
   logger: Service["logger"];
-  publish(event: OrderEvent, payload: Record<string, unknown>, ctx?: Context): void;
+  publish(event: OrderEvent, payload: Record<string, unknown>, ctx?: Context): Promise<void>;
   saga(ctx?: ShopContext<unknown>): CheckoutSaga;
   detachedCall(ctx?: ShopContext<unknown>): Call;
   ownOrder(ctx: ShopContext<{ id: string }>): Promise<OrderDoc>;
@@ -65,7 +65,7 @@ function publicShipment(s: Shipment) {
 /** paid -> shipped with the tracking facts, announced once; null when the order was not paid any more. */
 async function markShipped(svc: OrdersHost, order: OrderDoc, ref: { carrier: string; trackingNumber: string }, reason: string, ctx?: Context) {
   const shipped = await svc.book.transition(order, "shipped", reason, { set: { shipment: { carrier: ref.carrier, trackingNumber: ref.trackingNumber } } });
-  if (shipped) svc.publish("order.shipped", orderEventPayload(shipped, reason), ctx);
+  if (shipped) await svc.publish("order.shipped", orderEventPayload(shipped, reason), ctx);
   return shipped;
 }
 
@@ -161,7 +161,7 @@ export function shipmentEvents(): NonNullable<HostSchema["events"]> {
         }
         if (status === "delivered" && order?.status === "shipped") {
           const delivered = await this.book.transition(order, "delivered", "delivered by the carrier");
-          if (delivered) this.publish("order.delivered", orderEventPayload(delivered, "delivered by the carrier"), ctx);
+          if (delivered) await this.publish("order.delivered", orderEventPayload(delivered, "delivered by the carrier"), ctx);
         }
       },
     },

@@ -26,6 +26,7 @@
  *   shipped at once; `shipment.updated` from shipping also marks it shipped,
  *   then delivered.
  */
+import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { config, ConfigError } from "../lib/config";
@@ -76,8 +77,8 @@ interface OrdersVars {
   sweeping?: Promise<number>;
 }
 
-export interface OrdersMethods extends DbMethods {
-  publish(event: OrderEvent, payload: Record<string, unknown>, ctx?: Context): void;
+export interface OrdersMethods extends DbMethods, OutboxMethods {
+  publish(event: OrderEvent, payload: Record<string, unknown>, ctx?: Context): Promise<void>;
   saga(ctx?: ShopContext<unknown>): CheckoutSaga;
   detachedCall(ctx?: ShopContext<unknown>): Call;
   runCheckout(ctx: ShopContext<CheckoutParams>, claim: KeyDoc): Promise<Outcome | "lost">;
@@ -111,7 +112,7 @@ function deadlineOf(ctx: ShopContext<unknown>): number {
 
 const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = {
   name: "orders",
-  mixins: [DbMixin({ collection: "orders", indexes: ORDER_INDEXES })],
+  mixins: [DbMixin({ collection: "orders", indexes: ORDER_INDEXES }), OutboxMixin({ database: "orders" })],
 
   settings: {
     rest: "/",
@@ -198,13 +199,17 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
 
   methods: {
     /**
-     * Every order event leaves through here: the one place to put an outbox
-     * for durable delivery. Payloads come from orderEventPayload: no card data.
+     * Every order event leaves through here, into the outbox (durable: the
+     * relay publishes it to JetStream). The saga records that it published
+     * only after this resolves, and repeats it after a crash, so an event is
+     * delivered at least once. Payloads come from orderEventPayload: no card data.
      */
-    publish(event: OrderEvent, payload: Record<string, unknown>, ctx?: Context) {
-      (ctx ? ctx.emit(event, payload) : this.broker.emit(event, payload)).catch((err: unknown) =>
-        this.logger.warn(`${event} for order ${String(payload.orderId)} not sent: ${(err as Error).message}`),
-      );
+    async publish(event: OrderEvent, payload: Record<string, unknown>, ctx?: Context) {
+      try {
+        await this.publishDurable(event, payload, ctx);
+      } catch (err) {
+        this.logger.warn(`${event} for order ${String(payload.orderId)} not written to the outbox: ${(err as Error).message}`);
+      }
     },
 
     /** The saga for one request (its calls and events carry the request's id), or for the sweeper. */

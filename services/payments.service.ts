@@ -15,6 +15,7 @@
  * brand and last four digits). The `card` rule (lib/card.ts) keeps them out of
  * validation errors, and `tracing.tags.params` lists the params a trace may show.
  */
+import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
 import type { Service, ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { config } from "../lib/config";
@@ -76,7 +77,7 @@ interface TransactionRef {
   idempotencyKey: string;
 }
 
-interface PaymentsMethods extends DbMethods {
+interface PaymentsMethods extends DbMethods, OutboxMethods {
   createGateway(): PaymentGateway;
   callGateway<T>(operation: string, orderId: string, call: () => Promise<T>): Promise<T>;
   authorizeOnce(ctx: ShopContext<AuthorizeParams>, op: OperationDoc, brand: CardBrand): Promise<Transaction>;
@@ -103,7 +104,7 @@ const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.
 
 const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, PaymentsVars> = {
   name: "payments",
-  mixins: [DbMixin({ collection: "transactions", database: "payments", indexes: TRANSACTION_INDEXES })],
+  mixins: [DbMixin({ collection: "transactions", database: "payments", indexes: TRANSACTION_INDEXES }), OutboxMixin({ database: "payments" })],
 
   settings: {
     rest: "/",
@@ -388,7 +389,8 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
      * for durable delivery. Payloads are built from eventFacts(): no card data.
      */
     emitEvent(ctx: ShopContext<unknown>, event: string, payload: Record<string, unknown>) {
-      ctx.emit(event, { ...payload, at: now() }).catch((err: unknown) => this.logger.warn(`${event} not sent: ${errorText(err)}`));
+      // Durable: into the outbox, relayed to JetStream (notifications acts on payment.refunded).
+      this.publishDurable(event, { ...payload, at: now() }, ctx).catch((err: unknown) => this.logger.warn(`${event} not written to the outbox: ${errorText(err)}`));
     },
   },
 

@@ -3,6 +3,7 @@
  * the caller's profile, the admin's user list, and `resolveToken`, which the
  * gateway calls to turn a Bearer token into `ctx.meta.user`.
  */
+import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
 import type { ServiceSchema, Service } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { config } from "../lib/config";
@@ -23,7 +24,7 @@ interface UsersVars {
   limiter: LoginLimiter;
 }
 
-interface UsersMethods {
+interface UsersMethods extends OutboxMethods {
   session(doc: Record<string, any>): Promise<{ user: PublicUser; token: string }>;
   caller(ctx: ShopContext<unknown>): AuthUser;
   /** Throws 429 while `email` is locked out by failed logins. */
@@ -50,7 +51,7 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
   name: "users",
   // No generated moleculer-db actions: they would return the stored document, hash included,
   // and their create/insert would store a user without hashing the password.
-  mixins: [DbMixin({ collection: "users", indexes: [{ fields: ["email"], unique: true }] })],
+  mixins: [DbMixin({ collection: "users", indexes: [{ fields: ["email"], unique: true }] }), OutboxMixin({ database: "users" })],
 
   settings: {
     rest: "/",
@@ -69,7 +70,8 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
         const doc = await this.insertEntity({ email, name, role: "customer", passwordHash: await hashPassword(password), createdAt: at, updatedAt: at }, "email");
         const session = await this.session(doc);
         try {
-          await ctx.emit("user.registered", { id: session.user.id, email: session.user.email, name: session.user.name });
+          // Durable (outbox -> JetStream): the welcome mail must not depend on notifications being up.
+          await this.publishDurable("user.registered", { id: session.user.id, email: session.user.email, name: session.user.name }, ctx);
         } catch (err) {
           // The account exists and the client gets its token; a lost welcome event must not turn that into an error.
           this.logger.warn(`user.registered for ${session.user.id} not sent: ${(err as Error).message}`);

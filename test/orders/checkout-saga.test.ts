@@ -105,7 +105,7 @@ function harness(shop = new StandIns()): Harness {
   const saga = new CheckoutSaga({
     book,
     calls: shop,
-    publish: (event) => events.push(event),
+    publish: async (event) => void events.push(event),
     settleKey: async (order) => void settled.push(order),
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     afterStep: (step) => steps.push(step),

@@ -5,8 +5,9 @@
  * Payments answer without processor latency; the recovery sweeper is off
  * (suites drive it through orders.recover).
  */
+import { durableEventRecorder, ORDER_EVENTS, type RecordedEvent } from "../support/durable-events";
 import { randomBytes } from "node:crypto";
-import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
+import type { ServiceBroker, ServiceSchema } from "moleculer";
 import UsersService from "../../services/users.service";
 import ShippingService from "../../services/shipping.service";
 import OrdersService, { type OrdersSettings } from "../../services/orders.service";
@@ -79,14 +80,7 @@ export interface OrdersPlatform {
 }
 
 function eventRecorder(seen: SeenEvent[]): ServiceSchema {
-  return {
-    name: "order-events",
-    events: {
-      "order.*"(ctx: Context<Record<string, any>>) {
-        seen.push({ event: String(ctx.eventName), payload: ctx.params });
-      },
-    },
-  };
+  return durableEventRecorder("order-events", ORDER_EVENTS, seen as RecordedEvent[]);
 }
 
 export function ordersService(settings: Partial<OrdersSettings> = {}, methods: Record<string, unknown> = {}): ServiceSchema {

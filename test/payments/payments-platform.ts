@@ -3,7 +3,8 @@
  * processor latency or backoff unless a suite asks, a recorder of payment
  * events, and helpers to build requests and read refusals.
  */
-import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
+import { durableEventRecorder, PAYMENT_EVENTS, type RecordedEvent } from "../support/durable-events";
+import type { ServiceBroker, ServiceSchema } from "moleculer";
 import PaymentsService, { type PaymentsSettings } from "../../services/payments.service";
 import type { PaymentGateway, SettleRequest } from "../../lib/payment-gateway";
 import { TransientGatewayError } from "../../lib/payment-gateway";
@@ -21,14 +22,7 @@ export interface SeenEvent {
 
 /** Every payment.* event the broker delivered, in order. */
 export function eventRecorder(seen: SeenEvent[]): ServiceSchema {
-  return {
-    name: "payment-events",
-    events: {
-      "payment.*"(ctx: Context<Record<string, any>>) {
-        seen.push({ event: String(ctx.eventName), payload: ctx.params });
-      },
-    },
-  };
+  return durableEventRecorder("payment-events", PAYMENT_EVENTS, seen as RecordedEvent[]);
 }
 
 export function paymentsService(opts: { settings?: Partial<PaymentsSettings>; gateway?: PaymentGateway } = {}): ServiceSchema {

@@ -1,6 +1,7 @@
 /**
  * POST /api/auth/register and POST /api/auth/login through the gateway (API.md "Auth and users").
  */
+import { durableEventRecorder, type RecordedEvent } from "../support/durable-events";
 import type { ServiceSchema } from "moleculer";
 import { rawRequest } from "../support/http";
 import type { PublicUser } from "../../lib/users";
@@ -9,15 +10,9 @@ import { decodePayload, registerUser, startUsersPlatform, uniqueEmail, type User
 type Session = { user: PublicUser; token: string };
 type ErrorBody = { name: string; message: string; code: number; type: string; data?: { field?: string; message?: string }[] & { field?: string } };
 
-const registered: unknown[] = [];
-const EventSpy: ServiceSchema = {
-  name: "registration-spy",
-  events: {
-    "user.registered"(ctx: { params: unknown }) {
-      registered.push(ctx.params);
-    },
-  },
-};
+const recorded: RecordedEvent[] = [];
+const EventSpy: ServiceSchema = durableEventRecorder("registration-spy", ["user.registered"], recorded);
+const registered = () => recorded.map((r) => r.payload);
 
 describe("registration and login over HTTP", () => {
   let platform: UsersPlatform;
@@ -108,8 +103,8 @@ describe("registration and login over HTTP", () => {
 
     it("emits user.registered with the id, email and name only", async () => {
       const { user } = await registerUser(platform.http, { password: "event-secret-pass" });
-      await waitFor(() => registered.some((e) => (e as { id?: string }).id === user.id));
-      const event = registered.find((e) => (e as { id?: string }).id === user.id);
+      await waitFor(() => registered().some((e) => (e as { id?: string }).id === user.id));
+      const event = registered().find((e) => (e as { id?: string }).id === user.id);
       expect(event).toEqual({ id: user.id, email: user.email, name: user.name });
     });
   });

@@ -1,0 +1,20 @@
+/**
+ * A test service that records durable events (outbox -> bus), the way real
+ * consumers get them: through ChannelsMixin, not Moleculer's own events.
+ */
+import type { Context, ServiceSchema } from "moleculer";
+import { ChannelsMixin } from "../../mixins/channels.mixin";
+import type { EventEnvelope } from "../../lib/channels/types";
+
+export interface RecordedEvent<P = Record<string, any>> {
+  event: string;
+  payload: P;
+}
+
+export const ORDER_EVENTS = ["order.paid", "order.failed", "order.cancelled", "order.shipped", "order.delivered"];
+export const PAYMENT_EVENTS = ["payment.authorized", "payment.captured", "payment.voided", "payment.refunded", "payment.failed"];
+
+export function durableEventRecorder(name: string, events: string[], seen: RecordedEvent[], extra: Partial<ServiceSchema> = {}): ServiceSchema {
+  const record = (envelope: EventEnvelope<Record<string, any>>, _ctx: Context) => void seen.push({ event: envelope.event, payload: envelope.payload });
+  return { name, ...extra, mixins: [ChannelsMixin(Object.fromEntries(events.map((event) => [event, record])))] } as ServiceSchema;
+}
