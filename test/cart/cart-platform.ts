@@ -4,10 +4,10 @@
  * gateway's auth runs for real; `products.getMany` calls are recorded to
  * check that a cart is priced with one batched lookup.
  */
+import { fakeUsersService } from "../support/fake-users";
 import type { Context, ServiceSchema } from "moleculer";
 import CartService, { type CartSettings } from "../../services/cart.service";
 import ProductsService from "../../services/products.service";
-import { unauthorized } from "../../lib/errors";
 import type { CartStore } from "../../lib/cart-store";
 import type { AdminProduct } from "../../lib/product-model";
 import type { AuthUser } from "../../types/moleculer";
@@ -23,20 +23,7 @@ export const ADMIN: AuthUser = { id: "user-admin", email: "admin@shop.test", nam
 export const TOKENS = { alice: "alice-token", bob: "bob-token", admin: "admin-token" } as const;
 const USERS: Record<string, AuthUser> = { [TOKENS.alice]: ALICE, [TOKENS.bob]: BOB, [TOKENS.admin]: ADMIN };
 
-const FakeUsers: ServiceSchema = {
-  name: "users",
-  actions: {
-    resolveToken: {
-      visibility: "public",
-      params: { token: "string" },
-      handler(ctx: Context<{ token: string }>) {
-        const user = USERS[ctx.params.token];
-        if (!user) throw unauthorized("Invalid token");
-        return user;
-      },
-    },
-  },
-};
+const FakeUsers = fakeUsersService(USERS);
 
 export interface CartPlatform {
   platform: LocalPlatform;

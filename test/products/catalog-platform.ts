@@ -3,9 +3,9 @@
  * whose resolveToken knows two fixed tokens, so the gateway's auth runs for
  * real without the users service.
  */
-import type { Context, ServiceSchema } from "moleculer";
+import { fakeUsersService } from "../support/fake-users";
+import type { ServiceSchema } from "moleculer";
 import ProductsService, { type ProductsSettings } from "../../services/products.service";
-import { unauthorized } from "../../lib/errors";
 import type { AuthUser } from "../../types/moleculer";
 import { startLocalPlatform, type LocalPlatform } from "../support/local-platform";
 
@@ -17,20 +17,7 @@ const USERS: Record<string, AuthUser> = {
   [CUSTOMER_TOKEN]: { id: "user-customer", email: "carl@shop.test", name: "Carl Customer", role: "customer" },
 };
 
-const FakeUsers: ServiceSchema = {
-  name: "users",
-  actions: {
-    resolveToken: {
-      visibility: "public",
-      params: { token: "string" },
-      handler(ctx: Context<{ token: string }>) {
-        const user = USERS[ctx.params.token];
-        if (!user) throw unauthorized("Invalid token");
-        return user;
-      },
-    },
-  },
-};
+const FakeUsers = fakeUsersService(USERS);
 
 /** The products service with settings for a test; the periodic sweeper is off unless asked for. */
 export function productsService(settings: Partial<ProductsSettings> = {}): ServiceSchema {

@@ -4,9 +4,9 @@
  * whose resolveToken knows an admin and a customer token, so the gateway's
  * auth runs for real.
  */
+import { fakeUsersService } from "../support/fake-users";
 import type { Context, ServiceSchema } from "moleculer";
 import ShippingService, { type ShippingSettings } from "../../services/shipping.service";
-import { unauthorized } from "../../lib/errors";
 import type { AuthUser } from "../../types/moleculer";
 import { startLocalPlatform, type LocalPlatform } from "../support/local-platform";
 
@@ -30,20 +30,7 @@ export async function startShipping(opts: { settings?: Partial<ShippingSettings>
   const getManyCalls: string[][] = [];
   const updates: Record<string, any>[] = [];
   const services: ServiceSchema[] = [
-    {
-      name: "users",
-      actions: {
-        resolveToken: {
-          visibility: "public",
-          params: { token: "string" },
-          handler(ctx: Context<{ token: string }>) {
-            const user = USERS[ctx.params.token];
-            if (!user) throw unauthorized("Invalid token");
-            return user;
-          },
-        },
-      },
-    },
+    fakeUsersService(USERS),
     {
       name: "products",
       actions: {

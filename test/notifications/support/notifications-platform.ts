@@ -4,14 +4,14 @@
  * customers, so the gateway's auth runs for real. Events are published onto
  * the node's bus as a producer's outbox relay would.
  */
-import type { Context, Service, ServiceSchema } from "moleculer";
+import { fakeUsersService } from "../../support/fake-users";
+import type { Service, ServiceSchema } from "moleculer";
 import NotificationsService, { type NotificationsSettings } from "../../../services/notifications.service";
 import { acquireBus, releaseBus } from "../../../lib/channels/bus-registry";
 import type { EventBus, EventEnvelope } from "../../../lib/channels/types";
 import { newId } from "../../../lib/db-adapter";
 import type { DeliveryLog } from "../../../lib/notification-deliveries";
 import type { InboxPage } from "../../../lib/notification-inbox";
-import { unauthorized } from "../../../lib/errors";
 import type { AuthUser } from "../../../types/moleculer";
 import { startLocalPlatform, type LocalPlatform } from "../../support/local-platform";
 import { waitUntil } from "../../support/wait-until";
@@ -29,20 +29,7 @@ export interface NotificationsPlatform extends LocalPlatform {
   settled(): Promise<void>;
 }
 
-const usersStandIn: ServiceSchema = {
-  name: "users",
-  actions: {
-    resolveToken: {
-      visibility: "public",
-      params: { token: "string" },
-      handler(ctx: Context<{ token: string }>) {
-        const user = TOKENS[ctx.params.token];
-        if (!user) throw unauthorized("Invalid token");
-        return user;
-      },
-    },
-  },
-};
+const usersStandIn = fakeUsersService(TOKENS);
 
 export async function startNotifications(opts: { settings?: Partial<NotificationsSettings>; gateway?: boolean } = {}): Promise<NotificationsPlatform> {
   const services = [usersStandIn, { name: "notifications", mixins: [NotificationsService], settings: { smtpTimeoutMs: 5000, ...opts.settings } } as ServiceSchema];
