@@ -3,6 +3,7 @@
  * for the test run, else the in-process CongoDB emulator (test/README.md),
  * which enforces no unique index: the 409 case is checked on a real Mongo only.
  */
+import { loadWithEnv } from "../support/load-with-env";
 import { ServiceBroker, type ServiceSchema } from "moleculer";
 import { startMongo, type TestMongo } from "../support/mongo";
 import type { DbMethods } from "../../mixins/db.mixin";
@@ -16,15 +17,7 @@ describe("DbMixin on MongoDB", () => {
 
   beforeAll(async () => {
     mongo = await startMongo();
-    // lib/config reads the environment once, when first loaded.
-    const saved = process.env.MONGO_URI;
-    process.env.MONGO_URI = mongo.uri;
-    let DbMixin!: typeof import("../../mixins/db.mixin").DbMixin;
-    jest.isolateModules(() => {
-      ({ DbMixin } = require("../../mixins/db.mixin"));
-    });
-    if (saved === undefined) delete process.env.MONGO_URI;
-    else process.env.MONGO_URI = saved;
+    const { DbMixin } = loadWithEnv({ MONGO_URI: mongo.uri }, () => require("../../mixins/db.mixin") as typeof import("../../mixins/db.mixin"));
 
     const schema: ServiceSchema = {
       name: "things",

@@ -2,6 +2,7 @@
  * What the operations suites share: which build their node processes run,
  * promtool when it is installed, and a reader for the Prometheus text format.
  */
+import { assertFreshBuild as assertBuildIsFresh } from "../support/fresh-build";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -9,7 +10,6 @@ import { BUILT_PROJECT, type BuiltProject, type ClusterNodeSpec } from "../suppo
 import { builtGroups } from "../../scripts/cluster-processes";
 import { makeTempDir } from "../support/temp-dirs";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 
 /**
  * The build the suites' node processes run: `npm run build`'s dist/ (npm test
@@ -30,17 +30,8 @@ export function platformNodes(project: BuiltProject = testedBuild()): ClusterNod
   return builtGroups(build).map((group) => ({ name: group.name, services: group.services }));
 }
 
-/** The code the nodes run: a build older than any of it would test old code. */
-const SOURCE_DIRS = ["services", "lib", "mixins", "middlewares", "scripts"];
-
 export function assertFreshBuild(project: BuiltProject = testedBuild()): void {
-  const built = path.join(project.root, project.configFile);
-  if (!fs.existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` before this suite.`);
-  const builtAt = fs.statSync(built).mtimeMs;
-  const sources = ["moleculer.config.ts", ...SOURCE_DIRS.flatMap((dir) =>
-    (fs.readdirSync(path.join(ROOT, dir), { recursive: true }) as string[]).filter((f) => f.endsWith(".ts")).map((f) => path.join(dir, f)))];
-  const newer = sources.filter((file) => fs.statSync(path.join(ROOT, file)).mtimeMs > builtAt);
-  if (newer.length > 0) throw new Error(`${built} is older than ${newer.join(", ")}: build again before this suite.`);
+  assertBuildIsFresh(project);
 }
 
 /**

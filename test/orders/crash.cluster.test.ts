@@ -8,8 +8,7 @@
  * recovery sweeper and ends it paid or failed, with stock and payment
  * consistent, and the Idempotency-Key answering accordingly.
  */
-import fs from "node:fs";
-import path from "node:path";
+import { assertFreshBuild } from "../support/fresh-build";
 import { BUILT_PROJECT, startCluster, type BuiltProject, type Cluster, type ClusterNode } from "../support/cluster";
 import { api, type ApiClient } from "../support/http";
 import { startMongo, type TestMongo } from "../support/mongo";
@@ -20,21 +19,6 @@ import { ADDRESS, futureYear, newKey } from "./orders-platform";
 import type { PublicOrder } from "../../lib/order-model";
 
 const PROJECT: BuiltProject = BUILT_PROJECT;
-
-/** What the nodes run: a build older than any of these would test old code. */
-const SOURCE_DIRS = ["services", "lib", "mixins", "middlewares"];
-
-function assertFreshBuild(): void {
-  const built = path.join(PROJECT.root, PROJECT.serviceDir, "orders.service.js");
-  if (!fs.existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` before this suite.`);
-  const builtAt = fs.statSync(built).mtimeMs;
-  const newer = SOURCE_DIRS.flatMap((dir) =>
-    (fs.readdirSync(path.join(BUILT_PROJECT.root, dir), { recursive: true }) as string[])
-      .filter((file) => /^(order|checkout)-.*\.ts$|orders\.service\.ts$/.test(path.basename(file)))
-      .map((file) => path.join(dir, file)),
-  ).filter((file) => fs.statSync(path.join(BUILT_PROJECT.root, file)).mtimeMs > builtAt);
-  if (newer.length > 0) throw new Error(`The build is older than ${newer.join(", ")}: run \`npm run build\` before this suite.`);
-}
 
 interface Transaction {
   status: string;

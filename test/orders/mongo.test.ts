@@ -5,6 +5,7 @@
  * enforces no unique index, so concurrent replays of one key are checked
  * only on a real Mongo (and on NeDB, in idempotency.http.test.ts).
  */
+import { loadWithEnv } from "../support/load-with-env";
 import type { ServiceSchema } from "moleculer";
 import type { SagaHalted } from "../../lib/checkout-saga";
 import type { DbAdapter } from "../../lib/db-adapter";
@@ -20,18 +21,11 @@ let orders: { settings: { faultCrashAfterStep?: string }; adapter: DbAdapter; ke
 
 beforeAll(async () => {
   mongo = await startMongo();
-  // lib/config reads the environment once, when first loaded: a fresh copy of the service sees MONGO_URI.
-  const saved = process.env.MONGO_URI;
-  process.env.MONGO_URI = mongo.uri;
-  let OrdersService!: ServiceSchema;
   // The halt must be the isolated copy's own SagaHalted, or the saga would not recognise it.
-  let Halted!: typeof SagaHalted;
-  jest.isolateModules(() => {
-    OrdersService = require("../../services/orders.service").default;
-    Halted = require("../../lib/checkout-saga").SagaHalted;
-  });
-  if (saved === undefined) delete process.env.MONGO_URI;
-  else process.env.MONGO_URI = saved;
+  const { OrdersService, Halted } = loadWithEnv({ MONGO_URI: mongo.uri }, () => ({
+    OrdersService: require("../../services/orders.service").default as ServiceSchema,
+    Halted: require("../../lib/checkout-saga").SagaHalted as typeof SagaHalted,
+  }));
 
   const halt = (step: SagaStep) => {
     throw new Halted(step);

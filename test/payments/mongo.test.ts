@@ -4,6 +4,7 @@
  * emulator. The emulator enforces no unique index, so concurrent calls with
  * one key are checked only on a real Mongo (and on NeDB, in authorize.test.ts).
  */
+import { loadWithEnv } from "../support/load-with-env";
 import { ServiceBroker, type ServiceSchema } from "moleculer";
 import { startMongo, type TestMongo } from "../support/mongo";
 import { authorizeParams, card, refusal, TEST_CARDS, unique, type Transaction } from "./payments-platform";
@@ -14,15 +15,7 @@ describe("payments on MongoDB", () => {
 
   beforeAll(async () => {
     mongo = await startMongo();
-    // lib/config reads the environment once, when first loaded.
-    const saved = process.env.MONGO_URI;
-    process.env.MONGO_URI = mongo.uri;
-    let PaymentsService!: ServiceSchema;
-    jest.isolateModules(() => {
-      PaymentsService = require("../../services/payments.service").default;
-    });
-    if (saved === undefined) delete process.env.MONGO_URI;
-    else process.env.MONGO_URI = saved;
+    const PaymentsService = loadWithEnv({ MONGO_URI: mongo.uri }, () => require("../../services/payments.service").default as ServiceSchema);
 
     broker = new ServiceBroker({ logger: false });
     broker.createService({ name: "payments", mixins: [PaymentsService], settings: { gatewayLatencyMs: 5, gatewayRetries: 1, gatewayRetryDelayMs: 1 } } as ServiceSchema);

@@ -7,9 +7,8 @@
  * It runs on a real MongoDB when MONGO_URI is set, else on the CongoDB
  * emulator (test/README.md): both keep the platform's ids as ObjectIds.
  */
-import fs from "node:fs";
-import path from "node:path";
-import { BUILT_PROJECT, startCluster, type Cluster } from "../support/cluster";
+import { assertFreshBuild } from "../support/fresh-build";
+import { startCluster, type Cluster } from "../support/cluster";
 import { startMongo, type TestMongo } from "../support/mongo";
 import { startNatsServer, type NatsServer } from "../support/nats-server";
 import { mongoDatabaseName, newId } from "../../lib/db-adapter";
@@ -28,22 +27,6 @@ const { MongoClient, ObjectId } = require("mongodb") as {
   MongoClient: { connect(uri: string, opts: object): Promise<MongoClient> };
   ObjectId: new (hex: string) => object;
 };
-
-/** What the nodes run: a dist/ older than any of these would test old code. */
-const SOURCE_DIRS = ["services", "lib", "mixins", "middlewares"];
-
-function assertFreshBuild(): void {
-  const built = path.join(BUILT_PROJECT.root, BUILT_PROJECT.serviceDir, "products.service.js");
-  if (!fs.existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` before this suite.`);
-  const builtAt = fs.statSync(built).mtimeMs;
-  const sources = SOURCE_DIRS.flatMap((dir) =>
-    (fs.readdirSync(path.join(BUILT_PROJECT.root, dir), { recursive: true }) as string[])
-      .filter((file) => file.endsWith(".ts"))
-      .map((file) => path.join(dir, file)),
-  );
-  const newer = sources.filter((file) => fs.statSync(path.join(BUILT_PROJECT.root, file)).mtimeMs > builtAt);
-  if (newer.length > 0) throw new Error(`dist/ is older than ${newer.join(", ")}: run \`npm run build\` before this suite.`);
-}
 
 describe("two products nodes sharing one MongoDB", () => {
   let mongo: TestMongo;

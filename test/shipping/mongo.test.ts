@@ -4,6 +4,7 @@
  * emulator. The emulator enforces no unique index, so one shipment per order
  * under concurrent creates is checked on NeDB (shipping.test.ts).
  */
+import { loadWithEnv } from "../support/load-with-env";
 import { ServiceBroker, type ServiceSchema } from "moleculer";
 import { startMongo, type TestMongo } from "../support/mongo";
 import { ADDRESS, orderId, refusal } from "./shipping-platform";
@@ -21,15 +22,7 @@ describe("shipping on MongoDB", () => {
 
   beforeAll(async () => {
     mongo = await startMongo();
-    // lib/config reads the environment once, when first loaded.
-    const saved = process.env.MONGO_URI;
-    process.env.MONGO_URI = mongo.uri;
-    let ShippingService!: ServiceSchema;
-    jest.isolateModules(() => {
-      ShippingService = require("../../services/shipping.service").default;
-    });
-    if (saved === undefined) delete process.env.MONGO_URI;
-    else process.env.MONGO_URI = saved;
+    const ShippingService = loadWithEnv({ MONGO_URI: mongo.uri }, () => require("../../services/shipping.service").default as ServiceSchema);
 
     broker = new ServiceBroker({ logger: false });
     broker.createService({ name: "shipping", mixins: [ShippingService], settings: { carrierTimerMs: 60_000 } } as ServiceSchema);
