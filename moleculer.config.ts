@@ -12,7 +12,23 @@ import { FaultInjection } from "./middlewares/fault-injection.middleware";
 import { TransporterLinkMiddleware } from "./middlewares/transporter-link.middleware";
 import { RequestLogContext } from "./middlewares/request-log.middleware";
 import { jsonLogFormatter, LogScopeMiddleware } from "./middlewares/log-scope.middleware";
+import { CallerCache } from "./middlewares/caller-cache.middleware";
+import { LIST_CACHE_KEYS } from "./lib/catalog-query";
 import { replCommands } from "./scripts/repl-commands";
+
+/**
+ * The catalog reads the gateway keeps in its own process (CATALOG_CACHE), with
+ * the keys products caches them by; cleaned with products' own cache
+ * (middlewares/caller-cache.middleware.ts), kept at most this long otherwise.
+ */
+const GATEWAY_CATALOG_CACHE = {
+  actions: { "products.get": ["id"], "products.list": LIST_CACHE_KEYS, "products.categories": [] },
+  ttlMs: 2_000,
+  maxEntries: 5_000,
+};
+
+/** A node that runs the gateway: SERVICES names `api`, or is unset (every service). */
+const runsGateway = (cfg: PlatformConfig) => !cfg.services || cfg.services.includes("api");
 
 export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
   return {
@@ -106,6 +122,7 @@ export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
       RequestLogContext,
       TransporterLinkMiddleware,
       ...(cfg.faultInjection || cfg.faultRules.length > 0 ? [FaultInjection(cfg.faultRules)] : []),
+      ...(cfg.catalogCache && runsGateway(cfg) ? [CallerCache(GATEWAY_CATALOG_CACHE)] : []),
       LogScopeMiddleware,
     ],
 

@@ -21,7 +21,7 @@ export const LIST_PARAMS = {
   maxPrice: { type: "number", integer: true, min: 0, convert: true, optional: true },
   inStock: { type: "boolean", convert: true, optional: true },
   sort: { type: "enum", values: [...SORTS], optional: true },
-  page: { type: "number", integer: true, min: 1, convert: true, optional: true },
+  page: { type: "number", integer: true, min: 1, max: 100_000, convert: true, optional: true },
   pageSize: { type: "number", integer: true, min: 1, max: MAX_PAGE_SIZE, convert: true, optional: true },
   $$strict: "remove",
 };

@@ -8,13 +8,16 @@
  *   payments.authorize   `${orderId}:authorize`      payments.capture  `${orderId}:capture`
  *   payments.void        `${orderId}:void`           payments.refund   `${orderId}:refund` (failed checkout)
  *                                                    or `${orderId}:cancel-refund` (cancelled sale)
+ *   payments.closeAuthorization `${orderId}:authorize` (the authorization's own key: no late one after it)
  * That is also why these calls may be retried by the broker (`retries`):
- * each callee declares `retryPolicy` on exactly these actions.
+ * each callee declares `retryPolicy` on exactly these actions. The forward
+ * steps are retried here instead (forwardStep), within the request's time.
  */
 import type { CardInput } from "./card";
 import type { OrderDoc, OrderPaymentStatus } from "./order-model";
 import type { PaymentFacts, ReservationState, SagaCalls } from "./checkout-saga";
 import { conflict } from "./errors";
+import { isDefinitive } from "./checkout-failures";
 
 /** ctx.call or broker.call, bound to the request when there is one. */
 export type Call = <T>(action: string, params: Record<string, unknown>, opts?: { retries?: number }) => Promise<T>;
@@ -36,6 +39,45 @@ const facts = (tx: Transaction): PaymentFacts => ({ transactionId: String(tx.id)
 const lines = (order: OrderDoc) => order.items.map(({ productId, quantity }) => ({ productId, quantity }));
 const isNotFound = (err: unknown) => (err as { code?: unknown } | null)?.code === 404;
 
+/** Backoff of forwardStep's retries, as the broker's retryPolicy (moleculer.config.ts). */
+const RETRY_DELAY_MS = 100;
+const NO_ENDPOINT = new Set(["SERVICE_NOT_FOUND", "SERVICE_NOT_AVAILABLE"]);
+
+/**
+ * A forward step's call with RETRIES retries, made here rather than by the
+ * broker, whose retries each get the whole timeout of the first attempt and
+ * so go on long after the client was answered: each attempt goes through
+ * `forward` again and gets what is left of the request's time, and none is
+ * made once it is up, nor when no node has the action (the broker does not
+ * retry that either). With `uncertain`, the failure thrown is the first one
+ * that may have reached the callee (a timeout, a node lost meanwhile): a
+ * later attempt that was refused (no node left, circuit open, the first
+ * still running) says nothing of it, and the first may still land. A
+ * decline (402) is the callee's final word on the key.
+ */
+async function forwardStep<T>(forward: Call, action: string, params: Record<string, unknown>, opts: { uncertain?: boolean } = {}): Promise<T> {
+  let failure: unknown;
+  let reached: unknown; // the first failure that may have reached the callee
+  for (let attempt = 0; attempt <= RETRIES.retries; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * 2 ** (attempt - 1)));
+    try {
+      return await forward<T>(action, params, { retries: 0 });
+    } catch (err) {
+      const { retryable, type } = err as { retryable?: unknown; type?: unknown };
+      // The request's time is up: the answer is the failure that used it up.
+      if (type === "REQUEST_SKIPPED") {
+        failure ??= err;
+        break;
+      }
+      failure = err;
+      if (!isDefinitive(err)) reached ??= err;
+      if (retryable !== true || NO_ENDPOINT.has(String(type))) break;
+    }
+  }
+  const declined = (failure as { code?: unknown }).code === 402;
+  throw opts.uncertain && reached !== undefined && !declined ? reached : failure;
+}
+
 /**
  * `forward` runs the steps before the pivot within the request's time (a
  * request that ran out of time stops going forward); `detached` runs
@@ -45,7 +87,8 @@ const isNotFound = (err: unknown) => (err as { code?: unknown } | null)?.code ==
 export function checkoutCalls(forward: Call, detached: Call): SagaCalls {
   return {
     async reserve(order) {
-      const reservation = await forward<{ status: ReservationState }>("products.reserve", { orderId: order.id, items: lines(order) }, RETRIES);
+      // Uncertain like authorize: a first attempt that timed out may still reserve, whatever a retry heard.
+      const reservation = await forwardStep<{ status: ReservationState }>(forward, "products.reserve", { orderId: order.id, items: lines(order) }, { uncertain: true });
       // reserve answers an earlier reservation of the order as it is: one the sweeper released holds nothing.
       if (reservation.status !== "reserved" && reservation.status !== "committed") {
         throw conflict("The stock reservation of the order was released", "RESERVATION_RELEASED", { orderId: order.id });
@@ -54,11 +97,11 @@ export function checkoutCalls(forward: Call, detached: Call): SagaCalls {
 
     async authorize(order, card: CardInput) {
       const params = { orderId: order.id, userId: order.userId, amount: order.total, currency: order.currency, card, idempotencyKey: `${order.id}:authorize` };
-      return facts(await forward<Transaction>("payments.authorize", params, RETRIES));
+      return facts(await forwardStep<Transaction>(forward, "payments.authorize", params, { uncertain: true }));
     },
 
     async capture(order, transactionId) {
-      return facts(await forward<Transaction>("payments.capture", { transactionId, idempotencyKey: `${order.id}:capture` }, RETRIES));
+      return facts(await forwardStep<Transaction>(forward, "payments.capture", { transactionId, idempotencyKey: `${order.id}:capture` }));
     },
 
     async commit(order) {
@@ -82,10 +125,18 @@ export function checkoutCalls(forward: Call, detached: Call): SagaCalls {
       await detached("products.restock", { orderId: order.id }, RETRIES);
     },
 
-    async payment(order) {
-      const all = await detached<Transaction[]>("payments.listByOrder", { orderId: order.id }, RETRIES);
-      const moved = all.find((tx) => !NO_MONEY.has(tx.status));
-      return moved ? facts(moved) : null;
+    async payment(order, opts = {}) {
+      const moved = async () => {
+        const all = await detached<Transaction[]>("payments.listByOrder", { orderId: order.id }, RETRIES);
+        const found = all.find((tx) => !NO_MONEY.has(tx.status));
+        return found ? facts(found) : null;
+      };
+      const found = await moved();
+      if (found || !opts.closeAuthorization) return found;
+      const { state } = await detached<{ state: "closed" | "running" | "done" }>("payments.closeAuthorization", { idempotencyKey: `${order.id}:authorize` }, RETRIES);
+      if (state === "running") throw conflict("The authorization of the order is still running", "AUTHORIZATION_RUNNING", { orderId: order.id });
+      // It ran between the two looks: its outcome is listed now.
+      return state === "done" ? moved() : null;
     },
 
     async voidPayment(order, transactionId) {

@@ -15,7 +15,7 @@ export type ForwardStep = "reserve" | "authorize" | "capture" | "commit";
 export interface CompensationPlan {
   stock: boolean;
   payment: boolean;
-  /** The payment step's outcome is unknown (it may still complete): check it again later. */
+  /** A forward call's outcome is unknown (it may still land, after the undo): undo again later. */
   recheck: boolean;
 }
 
@@ -42,11 +42,15 @@ export function isDefinitive(err: unknown): boolean {
  * What to undo when the step `failedAt` failed with an error that was
  * `definitive` or not. The stock is always released (idempotent; a failed
  * reserve gave back what it took, a timed-out one may not have). The
- * payment is undone once an authorization may exist.
+ * payment is undone once an authorization may exist. A reservation or an
+ * authorization that timed out may still be on its way and land after the
+ * undo (a release that found nothing to release, a void before the
+ * authorization): both are undone again once the saga's lease ran out.
  */
 export function compensationPlan(failedAt: ForwardStep, definitive: boolean): CompensationPlan {
   const uncertainAuthorization = failedAt === "authorize" && !definitive;
-  return { stock: true, payment: failedAt === "capture" || failedAt === "commit" || uncertainAuthorization, recheck: uncertainAuthorization };
+  const uncertainReservation = failedAt === "reserve" && !definitive;
+  return { stock: true, payment: failedAt === "capture" || failedAt === "commit" || uncertainAuthorization, recheck: uncertainAuthorization || uncertainReservation };
 }
 
 /** The client's answer for a checkout that failed with `err`: API.md's shape, 503/504 for anything not the client's doing. */

@@ -60,7 +60,7 @@ export async function prepareCheckout(
 /** The pending order of a checkout, its saga held by `owner` until `leaseUntil`. */
 export function newOrder(
   prepared: PreparedCheckout,
-  facts: { orderId: string; userId: string; idempotencyKey: string; owner: string; leaseUntil: number; at: string },
+  facts: { orderId: string; userId: string; customer?: { email: string; name?: string }; idempotencyKey: string; owner: string; leaseUntil: number; at: string },
 ): Omit<OrderDoc, "id"> & { _id: string } {
   const saga: SagaState = {
     step: "created",
@@ -86,6 +86,7 @@ export function newOrder(
     shippingMethod: prepared.shippingMethod,
     payment: { status: "pending", transactionId: null, brand: null, last4: null },
     idempotencyKey: facts.idempotencyKey,
+    ...(facts.customer ? { customer: facts.customer } : {}),
     saga,
     history: [{ status: "pending", at: facts.at, reason: "checkout started" }],
     createdAt: facts.at,

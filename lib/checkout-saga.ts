@@ -29,7 +29,7 @@
 import type { CardInput } from "./card";
 import { cancelledDuringCheckout, checkoutFailure, compensationPlan, interrupted, isClientError, isDefinitive, type CompensationPlan, type ForwardStep } from "./checkout-failures";
 import { CancelRequested, LeaseLost, ownerToken, type OrderBook } from "./order-book";
-import type { OrderDoc, OrderEvent, OrderPayment, OrderPaymentStatus, SagaStep } from "./order-model";
+import type { OrderDoc, OrderPayment, OrderPaymentStatus, SagaStep } from "./order-model";
 import type { PublicError } from "./public-error";
 
 const messageOf = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
@@ -58,8 +58,13 @@ export interface SagaCalls {
   clearCart(order: OrderDoc): Promise<void>;
   release(order: OrderDoc): Promise<ReservationState>;
   restock(order: OrderDoc): Promise<void>;
-  /** The order's payment that went through (authorized or later), newest first; null when none did. */
-  payment(order: OrderDoc): Promise<PaymentFacts | null>;
+  /**
+   * The order's payment that went through (authorized or later), newest
+   * first; null when none did. With `closeAuthorization`, null also means
+   * none ever will: an authorization still on its way (its call timed out)
+   * is refused by payments from now on; throws while one is running.
+   */
+  payment(order: OrderDoc, opts?: { closeAuthorization?: boolean }): Promise<PaymentFacts | null>;
   voidPayment(order: OrderDoc, transactionId: string): Promise<PaymentFacts>;
   refund(order: OrderDoc, transactionId: string, idempotencyKey: string): Promise<PaymentFacts>;
   cancelShipment(order: OrderDoc): Promise<void>;
@@ -72,11 +77,9 @@ export interface SagaLogger {
 }
 
 export interface SagaDeps {
+  /** Every status change it makes is announced by the book, in the same write. */
   book: OrderBook;
   calls: SagaCalls;
-  /** The service's one way out for order events (an outbox can replace it). */
-  /** Durable: resolves once the event is in the outbox. */
-  publish(event: OrderEvent, order: OrderDoc, reason?: string): Promise<void>;
   /** Keeps the answer of a finished checkout under its Idempotency-Key. */
   settleKey(order: OrderDoc): Promise<void>;
   logger: SagaLogger;
@@ -160,9 +163,10 @@ export class CheckoutSaga {
   }
 
   /**
-   * Steps 11 and 12 of a paid order: clear the cart (best effort), tell,
-   * answer the key; only then is it marked published and the lease released,
-   * so a crash in between repeats the announcement rather than losing it.
+   * Steps 11 and 12 of a paid order (`order.paid` went out with the change to
+   * paid): clear the cart (best effort) and answer the key; only then is it
+   * marked done (`saga.published`) and the lease released, so a crash in
+   * between has the sweeper repeat them.
    */
   private async announcePaid(paid: OrderDoc): Promise<OrderDoc> {
     let cartCleared = paid.saga.cartCleared;
@@ -176,7 +180,6 @@ export class CheckoutSaga {
       }
     }
     const announced: OrderDoc = { ...paid, saga: { ...paid.saga, cartCleared } };
-    await this.deps.publish("order.paid", announced);
     await this.deps.settleKey(announced);
     const set = { "saga.cartCleared": cartCleared, "saga.published": true, "saga.leaseUntil": 0 };
     return (await this.book.amend(paid, set, { "saga.owner": paid.saga.owner }, true)) ?? announced;
@@ -204,7 +207,8 @@ export class CheckoutSaga {
       }
     }
     // Its owner may only be slow, not dead: a call of its still in flight could authorize late, so payments is asked again later.
-    const plan = { stock: true, payment: paymentMayExist, recheck: paymentMayExist };
+    // (A reserve of its may be in flight as well: the stock is released again later, whatever the step.)
+    const plan = { stock: true, payment: paymentMayExist, recheck: true };
     if (order.saga.cancelRequested) return this.abandon(order, cancelledDuringCheckout(order.id), plan, "cancelled");
     return this.abandon(order, interrupted(order.id), plan, "failed");
   }
@@ -234,9 +238,7 @@ export class CheckoutSaga {
       set: { failureReason: reason, "saga.step": "cancelling", "saga.cleanup": true, "saga.owner": owner, "saga.leaseUntil": this.book.now() + this.book.leaseMs },
     });
     if (!cancelled) return null;
-    const final = await this.cleanUp(cancelled);
-    await this.deps.publish("order.cancelled", final, reason);
-    return final;
+    return this.cleanUp(cancelled);
   }
 
   /** Records a step as the saga's owner; fault injection may stop the saga right after. */
@@ -260,7 +262,6 @@ export class CheckoutSaga {
       // Owed compensations wait a full lease: a call that timed out may still land meanwhile.
       "saga.leaseUntil": cleanup ? this.book.now() + this.book.leaseMs : 0,
     });
-    await this.deps.publish(to === "failed" ? "order.failed" : "order.cancelled", done, failure.message);
     await this.deps.settleKey(done);
     return done;
   }
@@ -320,7 +321,8 @@ export class CheckoutSaga {
 
   /** Voids an authorization or refunds a capture, whichever payments says the order has. */
   private async undoPayment(order: OrderDoc, refundKey: string): Promise<PaymentFacts | null> {
-    const payment = await this.calls.payment(order);
+    // Nothing to undo must stay so: an authorization that timed out may land after this look.
+    const payment = await this.calls.payment(order, { closeAuthorization: true });
     if (!payment) return null;
     if (payment.status === "authorized") return this.calls.voidPayment(order, payment.transactionId);
     if (payment.status === "captured" || payment.status === "partially_refunded") {

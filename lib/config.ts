@@ -73,6 +73,8 @@ export interface PlatformConfig {
   eventsMaxInFlight: number;
   /** Seconds between outbox relay passes (each write also starts one): retries of unpublished events. */
   outboxRelayIntervalSec: number;
+  /** Copies JetStream keeps of the durable-event streams (1 on a single server, 3 on a 3-server cluster). */
+  jetstreamReplicas: number;
   /** Fault injection (crash tests only): a producer exits right after writing an event to its outbox, before publishing it. */
   faultCrashBeforePublish: boolean;
   /** SMTP server for notification mail (smtp://user:pass@host:587); unset: notifications go to the log. */
@@ -146,6 +148,13 @@ function faultRulesFrom(raw: string | undefined): FaultRule[] {
   }
 }
 
+/** JetStream keeps 1 to 5 copies of a stream; more than the cluster's servers is refused by the server. */
+function jetstreamReplicas(env: Env): number {
+  const replicas = integer(env, "JETSTREAM_REPLICAS", 1, 1);
+  if (replicas > 5) throw new ConfigError(`JETSTREAM_REPLICAS must be between 1 and 5 (JetStream's limit), got "${env.JETSTREAM_REPLICAS}"`);
+  return replicas;
+}
+
 const STRATEGIES = ["RoundRobin", "Random", "CpuUsage", "Latency", "Shard"];
 const TRACING_EXPORTERS = ["Console", "Zipkin", "Jaeger", "Event", "Datadog", "NewRelic"];
 
@@ -209,6 +218,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     eventsRetryDelayMs: integer(env, "EVENTS_RETRY_DELAY_MS", 1000),
     eventsMaxInFlight: integer(env, "EVENTS_MAX_IN_FLIGHT", 10, 1),
     outboxRelayIntervalSec: integer(env, "OUTBOX_RELAY_INTERVAL", 5, 1),
+    jetstreamReplicas: jetstreamReplicas(env),
     faultCrashBeforePublish: flag(faultInjection(env, "FAULT_CRASH_BEFORE_PUBLISH", production), false),
     smtpUrl: env.SMTP_URL || undefined,
     mailFrom: env.MAIL_FROM || "Moleculer Shop <no-reply@shop.local>",

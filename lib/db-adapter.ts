@@ -14,6 +14,7 @@ interface ObjectIdValue {
 }
 const { ObjectId } = require("mongodb") as { ObjectId: new (hex: string) => ObjectIdValue };
 import { config as platformConfig, type PlatformConfig } from "./config";
+import { keepDatafileOpen, type OpenDatafile } from "./nedb-open-datafile";
 
 export interface IndexSpec {
   /** Field names in order; NeDB indexes the first only (it has no compound indexes). */
@@ -58,6 +59,20 @@ export function isDuplicateKeyError(err: unknown): boolean {
 }
 
 class NeDbAdapter extends (MemoryAdapter as unknown as new (opts: object) => any) {
+  private datafile?: OpenDatafile;
+
+  async connect(): Promise<void> {
+    await super.connect();
+    // One open append handle instead of open/append/close per write (lib/nedb-open-datafile.ts).
+    this.datafile = keepDatafileOpen(this.db);
+  }
+
+  async disconnect(): Promise<void> {
+    await this.datafile?.close();
+    this.datafile = undefined;
+    await super.disconnect();
+  }
+
   async ensureIndexes(specs: IndexSpec[]): Promise<void> {
     for (const spec of specs) {
       await this.db.ensureIndex({ fieldName: spec.fields[0], unique: spec.unique ?? false, sparse: spec.sparse ?? false });

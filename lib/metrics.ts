@@ -14,19 +14,35 @@
 import type { MetricRegistry, ServiceBroker } from "moleculer";
 
 export const SHOP_METRICS = {
-  /** Orders that reached a final status, by that status (paid, failed, cancelled, ...). */
+  /**
+   * Orders by the status they moved to: the end of a checkout (paid, failed,
+   * cancelled) and what follows a paid order (shipped, delivered, cancelled).
+   * Each change is one conditional write (lib/order-state.ts), counted by the
+   * node that made it, so `sum` over nodes counts every order once per status.
+   */
   ORDERS: "shop.orders.total",
-  /** Seconds from checkout request to the order's final status, by that status. */
+  /**
+   * Seconds from an order's creation (its checkout request, once the cart is
+   * read) to the end of its checkout (paid, failed or cancelled), by that
+   * status; a checkout finished by the recovery sweeper counts too.
+   */
   CHECKOUT_DURATION: "shop.checkout.duration.seconds",
   /** Card payments the processor declined, by decline code. */
   PAYMENT_DECLINES: "shop.payment.declines.total",
-  /** Stock reservations held right now (reserved, neither committed nor released). */
+  /**
+   * Stock reservations held right now (pending or reserved: neither committed
+   * nor released). Set by every products node from the shared collection: `max`.
+   */
   ACTIVE_RESERVATIONS: "shop.reservations.active",
-  /** Listed products whose stock is below LOW_STOCK_THRESHOLD. */
+  /** Listed products whose stock is below LOW_STOCK_THRESHOLD; set like ACTIVE_RESERVATIONS. */
   LOW_STOCK_PRODUCTS: "shop.products.low.stock",
-  /** Seconds the oldest not yet published outbox event has waited (0 when none), per owning service. */
+  /**
+   * Seconds the oldest outbox event ready to publish (its change stored) has
+   * waited; 0 when none waits. Per owning service, set by each of its nodes
+   * from the shared outbox on every relay interval: `max`.
+   */
   OUTBOX_LAG: "shop.outbox.lag.seconds",
-  /** Events parked on a dead-letter subject, per consumer. */
+  /** Events parked in the dead-letter store, per consuming group; every node of the group sets it: `max`. */
   DEAD_LETTERS: "shop.dead.letters",
 } as const;
 
@@ -36,20 +52,25 @@ export const CHECKOUT_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 3
 type MetricOptions = MetricRegistry.CounterMetricOptions | MetricRegistry.GaugeMetricOptions | MetricRegistry.HistogramMetricOptions;
 
 const DEFINITIONS: MetricOptions[] = [
-  { name: SHOP_METRICS.ORDERS, type: "counter", labelNames: ["status"], description: "Orders that reached a final status, by status" },
+  {
+    name: SHOP_METRICS.ORDERS,
+    type: "counter",
+    labelNames: ["status"],
+    description: "Orders by the status they reached: checkout outcome (paid, failed, cancelled), then shipped, delivered, cancelled",
+  },
   {
     name: SHOP_METRICS.CHECKOUT_DURATION,
     type: "histogram",
     labelNames: ["status"],
-    description: "Checkout duration in seconds, from request to final status",
+    description: "Checkout duration in seconds, from the order's creation to the end of its checkout (paid, failed, cancelled)",
     buckets: CHECKOUT_DURATION_BUCKETS,
     quantiles: false,
   },
   { name: SHOP_METRICS.PAYMENT_DECLINES, type: "counter", labelNames: ["reason"], description: "Payments declined by the processor, by decline code" },
-  { name: SHOP_METRICS.ACTIVE_RESERVATIONS, type: "gauge", labelNames: [], description: "Stock reservations currently held" },
-  { name: SHOP_METRICS.LOW_STOCK_PRODUCTS, type: "gauge", labelNames: [], description: "Listed products with stock below the low-stock threshold" },
-  { name: SHOP_METRICS.OUTBOX_LAG, type: "gauge", labelNames: ["service"], description: "Age in seconds of the oldest unpublished outbox event (0: none)" },
-  { name: SHOP_METRICS.DEAD_LETTERS, type: "gauge", labelNames: ["consumer"], description: "Events on the dead-letter subject, per consumer" },
+  { name: SHOP_METRICS.ACTIVE_RESERVATIONS, type: "gauge", labelNames: [], description: "Stock reservations currently held (pending or reserved), from the shared store" },
+  { name: SHOP_METRICS.LOW_STOCK_PRODUCTS, type: "gauge", labelNames: [], description: "Listed products with stock below the low-stock threshold, from the shared store" },
+  { name: SHOP_METRICS.OUTBOX_LAG, type: "gauge", labelNames: ["service"], description: "Age in seconds of the oldest outbox event ready and not yet published (0: none)" },
+  { name: SHOP_METRICS.DEAD_LETTERS, type: "gauge", labelNames: ["consumer"], description: "Events in the dead-letter store, per consuming group" },
 ];
 
 /** Registers every business metric on `broker` (once; later calls keep the values). */
@@ -66,9 +87,9 @@ export function registerShopMetrics(broker: ServiceBroker): void {
 }
 
 export interface ShopMetrics {
-  /** An order reached a final status (paid, failed, cancelled, refunded, ...). */
+  /** An order moved to `status` (paid, failed, cancelled, shipped, delivered); once per order and status. */
   orderFinished(status: string): void;
-  /** One checkout took `seconds` and ended with `status`. */
+  /** One checkout took `seconds` and ended with `status` (paid, failed or cancelled). */
   checkoutObserved(seconds: number, status: string): void;
   /** The payment processor declined a card (`reason`: its decline code). */
   paymentDeclined(reason: string): void;
@@ -77,6 +98,20 @@ export interface ShopMetrics {
   /** `seconds`: age of the oldest unpublished event of `service`'s outbox; 0 when it is empty. */
   outboxLag(service: string, seconds: number): void;
   deadLetters(consumer: string, count: number): void;
+}
+
+/**
+ * A label value from outside (a processor's decline code): lower-case
+ * `[a-z0-9_]`, at most 48 characters, `unknown` when nothing is left, so a
+ * processor that sends prose cannot make a time series per message.
+ */
+export function labelValue(raw: unknown): string {
+  const value = String(raw ?? "")
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .slice(0, 48);
+  return value || "unknown";
 }
 
 /**
@@ -92,11 +127,49 @@ export function shopMetrics(broker: ServiceBroker): ShopMetrics {
   const gauge = (name: string, value: number, labels: Record<string, string> = {}) => on && registry.set(name, value, labels);
   return {
     orderFinished: (status) => count(SHOP_METRICS.ORDERS, { status }),
-    checkoutObserved: (seconds, status) => on && registry.observe(SHOP_METRICS.CHECKOUT_DURATION, seconds, { status }),
-    paymentDeclined: (reason) => count(SHOP_METRICS.PAYMENT_DECLINES, { reason }),
+    checkoutObserved: (seconds, status) => on && registry.observe(SHOP_METRICS.CHECKOUT_DURATION, Math.max(0, seconds), { status }),
+    paymentDeclined: (reason) => count(SHOP_METRICS.PAYMENT_DECLINES, { reason: labelValue(reason) }),
     activeReservations: (value) => gauge(SHOP_METRICS.ACTIVE_RESERVATIONS, value),
     lowStockProducts: (value) => gauge(SHOP_METRICS.LOW_STOCK_PRODUCTS, value),
-    outboxLag: (service, seconds) => gauge(SHOP_METRICS.OUTBOX_LAG, seconds, { service }),
+    outboxLag: (service, seconds) => gauge(SHOP_METRICS.OUTBOX_LAG, Math.max(0, seconds), { service }),
     deadLetters: (consumer, value) => gauge(SHOP_METRICS.DEAD_LETTERS, value, { consumer }),
   };
+}
+
+/** The statuses that end a checkout: the order leaves `pending` for one of them. */
+const CHECKOUT_ENDS = new Set(["paid", "failed", "cancelled"]);
+
+/**
+ * `store` (what OrderBook writes orders through, lib/order-book.ts) counting
+ * every status change it makes. A change is an update that sets `status`
+ * other than the one its filter requires (lib/order-state.ts
+ * transitionUpdate, one conditional write): it is counted only when it
+ * matched, so of two nodes racing for one change exactly one counts it, and
+ * a repeat (a replayed event, the sweeper) counts nothing. A change out of
+ * `pending` ends a checkout: its duration is observed from the order's
+ * `createdAt` to the change's `updatedAt`.
+ */
+export function withOrderMetrics<S extends OrderWrites>(store: S, metrics: ShopMetrics): S {
+  const updateWhere = async (filter: Record<string, unknown>, update: Record<string, unknown>) => {
+    const changed = await store.updateWhere(filter, update);
+    const to = (update.$set as Record<string, unknown> | undefined)?.status;
+    if (changed && typeof to === "string" && to !== filter.status) {
+      metrics.orderFinished(to);
+      if (filter.status === "pending" && CHECKOUT_ENDS.has(to)) {
+        const started = Date.parse(String(changed.createdAt));
+        const ended = Date.parse(String(changed.updatedAt ?? ""));
+        if (Number.isFinite(started)) metrics.checkoutObserved(((Number.isFinite(ended) ? ended : Date.now()) - started) / 1000, to);
+      }
+    }
+    return changed;
+  };
+  // Everything else of the store as it is (its adapter, reads, inserts), read when used.
+  return new Proxy(store, {
+    get: (target, property) => (property === "updateWhere" ? updateWhere : Reflect.get(target, property, target)),
+  });
+}
+
+/** The one write of an order store that changes statuses. */
+export interface OrderWrites {
+  updateWhere(filter: Record<string, unknown>, update: Record<string, unknown>): Promise<Record<string, any> | null>;
 }

@@ -115,7 +115,7 @@ export function isConsumedEvent(event: string): event is ConsumedEvent {
 /**
  * The facts of an order event with the order nested under `order` (the
  * orders service's payload), lifted to the top; the payload's own top-level
- * fields win. A cancelled order whose payment was refunded tells the amount.
+ * fields win. A cancelled order whose payment was (or is to be) refunded tells the amount.
  */
 function withOrderFacts(payload: Record<string, unknown>): Record<string, unknown> {
   const order = payload.order;
@@ -123,7 +123,9 @@ function withOrderFacts(payload: Record<string, unknown>): Record<string, unknow
   const o = order as { items?: unknown; subtotal?: unknown; shippingCost?: unknown; total?: unknown; currency?: unknown; shipment?: { carrier?: unknown; trackingNumber?: unknown }; payment?: { status?: unknown } };
   const lifted: Record<string, unknown> = { items: o.items, subtotal: o.subtotal, shippingCost: o.shippingCost, total: o.total, currency: o.currency };
   if (o.shipment) Object.assign(lifted, { carrier: o.shipment.carrier, trackingNumber: o.shipment.trackingNumber });
-  if (o.payment?.status === "refunded") lifted.refundAmount = o.total;
+  // Cancelled while paid: announced with the cancellation, before the refund it owes has run.
+  const refunds = o.payment?.status === "refunded" || (payload.status === "cancelled" && o.payment?.status === "captured");
+  if (refunds) lifted.refundAmount = o.total;
   for (const key of Object.keys(lifted)) if (lifted[key] === undefined) delete lifted[key];
   return { ...lifted, ...payload };
 }

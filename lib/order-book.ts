@@ -9,11 +9,30 @@
  * nodes exactly one takes it over. Every later write of a saga is fenced by
  * its owner token: an owner that lost the lease (it was too slow, another
  * took over) finds its writes refused and stops (LeaseLost).
+ *
+ * Every status change is announced (`order.<status>`) by the same write: the
+ * Announcer writes the event into the outbox ahead and the change marks the
+ * order with its id (lib/outbox.ts), so no change goes untold and no event
+ * tells of a change that did not happen. An order reaches each status once,
+ * so the order id names the event: a repeat is the same event.
  */
 import { randomBytes } from "node:crypto";
 import type { DbAdapter } from "./db-adapter";
 import { transitionUpdate, type OrderStatus } from "./order-state";
-import type { OrderDoc, SagaStep } from "./order-model";
+import type { OrderDoc, OrderEvent, SagaStep } from "./order-model";
+import { outboxMark } from "./outbox";
+
+/**
+ * Writes `event` ahead, runs `change(eventId)` and publishes the event with
+ * `payloadOf(changed)` when it changed something (the outbox mixin's
+ * commitWithEvent, keyed by `key`).
+ */
+export type Announcer = (
+  event: OrderEvent,
+  payloadOf: (changed: OrderDoc) => Record<string, unknown>,
+  change: (eventId: string) => Promise<OrderDoc | null>,
+  key: string,
+) => Promise<OrderDoc | null | undefined>;
 
 /** What the DB mixin gives the orders service (mixins/db.mixin.ts). */
 export interface OrderStore {
@@ -48,10 +67,20 @@ export class OrderBook {
   readonly leaseMs: number;
   private readonly clock: () => number;
 
-  constructor(db: OrderStore, opts: { leaseMs: number; now?: () => number }) {
+  private readonly announcer: Announcer;
+  private readonly payloadOf: (changed: OrderDoc, reason: string) => Record<string, unknown>;
+
+  constructor(db: OrderStore, opts: { leaseMs: number; now?: () => number; announce: Announcer; payloadOf: (changed: OrderDoc, reason: string) => Record<string, unknown> }) {
     this.db = db;
     this.leaseMs = opts.leaseMs;
     this.clock = opts.now ?? Date.now;
+    this.announcer = opts.announce;
+    this.payloadOf = opts.payloadOf;
+  }
+
+  /** The same book, announcing through `announce` (one that carries a request's id). */
+  announcingWith(announce: Announcer): OrderBook {
+    return new OrderBook(this.db, { leaseMs: this.leaseMs, now: this.clock, announce, payloadOf: this.payloadOf });
   }
 
   now(): number {
@@ -70,10 +99,12 @@ export class OrderBook {
     return (await this.db.insertEntity(doc as unknown as Record<string, unknown>)) as OrderDoc;
   }
 
-  /** `order` moved to `to` if it is still in the status it was read in (and matches `where`); null otherwise. */
+  /** `order` moved to `to` and announced, if it is still in the status it was read in (and matches `where`); null otherwise. */
   async transition(order: OrderDoc, to: OrderStatus, reason: string, opts: { set?: Record<string, unknown>; where?: Record<string, unknown> } = {}): Promise<OrderDoc | null> {
     const { filter, update } = transitionUpdate(order.status, to, { at: this.iso(), reason, set: opts.set });
-    return (await this.db.updateWhere({ _id: order.id, ...filter, ...opts.where }, update)) as OrderDoc | null;
+    const change = async (eventId: string) =>
+      (await this.db.updateWhere({ _id: order.id, ...filter, ...opts.where }, { ...update, $push: { ...update.$push, ...outboxMark(eventId) } })) as OrderDoc | null;
+    return (await this.announcer(`order.${to}` as OrderEvent, (changed) => this.payloadOf(changed, reason), change, order.id)) ?? null;
   }
 
   /**

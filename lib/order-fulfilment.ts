@@ -12,14 +12,15 @@ import { conflict, notFound } from "./errors";
 import { RETRIES, type Call } from "./checkout-calls";
 import type { CheckoutSaga } from "./checkout-saga";
 import type { OrderBook } from "./order-book";
-import { ORDER_ID_RULE, orderEventPayload, publicOrder, type OrderDoc, type OrderEvent } from "./order-model";
+import { ORDER_ID_RULE, publicOrder, type OrderDoc } from "./order-model";
 import { hasShipped, invalidTransition } from "./order-state";
 
 /** What these handlers use of the orders service. */
 export interface OrdersHost {
   book: OrderBook;
   logger: Service["logger"];
-  publish(event: OrderEvent, payload: Record<string, unknown>, ctx?: Context): Promise<void>;
+  /** The book announcing its changes with the request's id. */
+  bookFor(ctx?: Context): OrderBook;
   saga(ctx?: ShopContext<unknown>): CheckoutSaga;
   detachedCall(ctx?: ShopContext<unknown>): Call;
   ownOrder(ctx: ShopContext<{ id: string }>): Promise<OrderDoc>;
@@ -64,9 +65,7 @@ function publicShipment(s: Shipment) {
 
 /** paid -> shipped with the tracking facts, announced once; null when the order was not paid any more. */
 async function markShipped(svc: OrdersHost, order: OrderDoc, ref: { carrier: string; trackingNumber: string }, reason: string, ctx?: Context) {
-  const shipped = await svc.book.transition(order, "shipped", reason, { set: { shipment: { carrier: ref.carrier, trackingNumber: ref.trackingNumber } } });
-  if (shipped) await svc.publish("order.shipped", orderEventPayload(shipped, reason), ctx);
-  return shipped;
+  return svc.bookFor(ctx).transition(order, "shipped", reason, { set: { shipment: { carrier: ref.carrier, trackingNumber: ref.trackingNumber } } });
 }
 
 export function fulfilmentActions(): Actions {
@@ -160,8 +159,7 @@ export function shipmentEvents(): NonNullable<HostSchema["events"]> {
           order = (await markShipped(this, order, ref, `shipment ${status.replace(/_/g, " ")}`, ctx)) ?? (await this.book.get(orderId));
         }
         if (status === "delivered" && order?.status === "shipped") {
-          const delivered = await this.book.transition(order, "delivered", "delivered by the carrier");
-          if (delivered) await this.publish("order.delivered", orderEventPayload(delivered, "delivered by the carrier"), ctx);
+          await this.bookFor(ctx).transition(order, "delivered", "delivered by the carrier");
         }
       },
     },

@@ -39,7 +39,11 @@ export interface SagaState {
   captured: boolean;
   committed: boolean;
   cartCleared: boolean;
-  /** order.paid was sent (and the checkout's answer kept): until then a paid order's lease is held. */
+  /**
+   * What follows the change to paid is done (the cart cleared, the checkout's
+   * answer kept; order.paid itself left with that change): until then a paid
+   * order's lease is held. The name predates the outbox.
+   */
   published: boolean;
   /** A compensation could not be finished (a callee was down): the sweeper runs the compensations again. */
   cleanup: boolean;
@@ -75,6 +79,8 @@ export interface OrderDoc {
   failure?: PublicError;
   /** The Idempotency-Key of the checkout that made it. */
   idempotencyKey: string;
+  /** Who to tell (the buyer's account when they checked out): events carry it, so mail needs no lookup. */
+  customer?: { email: string; name?: string };
   saga: SagaState;
   history: StatusChange[];
   createdAt: string;
@@ -82,7 +88,7 @@ export interface OrderDoc {
 }
 
 /** An order as its owner (and an admin) sees it: no saga bookkeeping, key or internal failure record. */
-export type PublicOrder = Omit<OrderDoc, "failure" | "idempotencyKey" | "saga">;
+export type PublicOrder = Omit<OrderDoc, "failure" | "idempotencyKey" | "saga" | "customer">;
 
 export function publicOrder(doc: OrderDoc): PublicOrder {
   return {
@@ -108,10 +114,17 @@ export function publicOrder(doc: OrderDoc): PublicOrder {
 export type OrderEvent = "order.paid" | "order.failed" | "order.cancelled" | "order.shipped" | "order.delivered";
 
 /** What every order event carries: who and what for routing, the order as its owner sees it. */
+/** Why the order reached the status `event` announces, as its history says. */
+export function reasonOf(doc: OrderDoc, event: string): string | undefined {
+  const status = event.replace(/^order\./, "");
+  return [...(doc.history ?? [])].reverse().find((change) => change.status === status)?.reason;
+}
+
 export function orderEventPayload(doc: OrderDoc, reason?: string) {
   return {
     orderId: String(doc.id),
     userId: doc.userId,
+    ...(doc.customer ? { email: doc.customer.email, ...(doc.customer.name ? { name: doc.customer.name } : {}) } : {}),
     status: doc.status,
     ...(reason ? { reason } : {}),
     at: new Date().toISOString(),
@@ -127,7 +140,7 @@ export const ORDER_INDEXES: IndexSpec[] = [{ fields: ["userId", "createdAt"] }, 
 export const ORDER_ID_RULE = { type: "string", min: 1, max: 100, pattern: /^[A-Za-z0-9._:-]+$/ } as const;
 
 export const PAGE_PARAMS = {
-  page: { type: "number", integer: true, min: 1, default: 1, convert: true },
+  page: { type: "number", integer: true, min: 1, max: 100_000, default: 1, convert: true },
   pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
 } as const;
 

@@ -18,8 +18,11 @@ export interface RelayLogger {
 export interface RelayOptions {
   store: OutboxStore;
   publish(envelope: EventEnvelope): Promise<void>;
-  /** Is the state change of this pending entry stored? */
-  confirm(entry: OutboxDoc): Promise<boolean>;
+  /**
+   * Is the state change of this pending entry stored? false: no; true: yes;
+   * `{ payload }`: yes, and the entry (written without one) gets this payload.
+   */
+  confirm(entry: OutboxDoc): Promise<boolean | { payload: unknown }>;
   logger: RelayLogger;
   intervalMs: number;
 }
@@ -104,8 +107,9 @@ export class OutboxRelay {
   private async settleUnfinished(): Promise<void> {
     const now = Date.now();
     for (const entry of await this.opts.store.unsettled(BATCH, now - SETTLE_AFTER_MS)) {
-      if (await this.opts.confirm(entry)) {
-        if (await this.opts.store.confirm(entry.id)) this.opts.logger.info(`Outbox: ${entry.event} ${entry.id} was left pending, its change is stored: publishing it`);
+      const stored = await this.opts.confirm(entry);
+      if (stored) {
+        if (await this.opts.store.confirm(entry.id, stored === true ? undefined : stored.payload)) this.opts.logger.info(`Outbox: ${entry.event} ${entry.id} was left pending, its change is stored: publishing it`);
       } else if (Date.parse(entry.occurredAt) <= now - ABANDON_AFTER_MS) {
         if (await this.opts.store.abandon(entry.id)) this.opts.logger.warn(`Outbox: ${entry.event} ${entry.id} was left pending and its change never happened: void`);
       }

@@ -22,8 +22,17 @@
  * `publishDurable` skips step 1-2 (the entry is `ready` at once), for events
  * that are themselves the fact to record, or whose change is already stored
  * and idempotently repeated by its caller.
+ *
+ * An event that happens once per thing (an order is paid once) takes its id
+ * from that thing (outboxEventId): a producer that repeats the event after a
+ * crash writes the same entry again, never a second event with a new id.
+ *
+ * A payload made from the changed document (an order as it is after the
+ * change) is written at step 3; after a crash the relay makes it from the
+ * marked document (the producer's `payloadOf`).
  */
-import type { DbAdapter, IndexSpec } from "./db-adapter";
+import { createHash } from "node:crypto";
+import { isDuplicateKeyError, type DbAdapter, type IndexSpec } from "./db-adapter";
 import type { EventEnvelope } from "./channels/types";
 
 export type OutboxStatus = "pending" | "ready" | "sent" | "void";
@@ -31,6 +40,7 @@ export type OutboxStatus = "pending" | "ready" | "sent" | "void";
 export interface OutboxDoc {
   id: string;
   event: string;
+  /** null while a pending entry waits for the change its payload is made from. */
   payload: unknown;
   status: OutboxStatus;
   /** Full name of the producing service. */
@@ -59,6 +69,11 @@ export const OUTBOX_INDEXES: IndexSpec[] = [{ fields: ["status", "claimedUntil"]
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The id of the one `event` of `source` about `key` (24 hex, like every id here). */
+export function outboxEventId(source: string, event: string, key: string): string {
+  return createHash("sha256").update(`${source}\n${event}\n${key}`).digest("hex").slice(0, 24);
+}
+
 export function toEnvelope(doc: OutboxDoc): EventEnvelope {
   return {
     id: String(doc.id),
@@ -73,9 +88,10 @@ export function toEnvelope(doc: OutboxDoc): EventEnvelope {
 export class OutboxStore {
   constructor(private readonly adapter: DbAdapter) {}
 
-  async add(entry: { id: string; event: string; payload: unknown; status: "pending" | "ready"; source: string; requestId?: string }, now = Date.now()): Promise<void> {
+  /** Writes the entry; false when an entry with its id is there already (the same event, written before). */
+  async add(entry: { id: string; event: string; payload: unknown; status: "pending" | "ready"; source: string; requestId?: string }, now = Date.now()): Promise<boolean> {
     const at = iso(now);
-    await this.adapter.insert({
+    const doc = {
       _id: entry.id,
       event: entry.event,
       payload: entry.payload,
@@ -86,17 +102,26 @@ export class OutboxStore {
       claimedUntil: at,
       attempts: 0,
       updatedAt: at,
-    });
+    };
+    try {
+      await this.adapter.insert(doc);
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
   }
 
   /** The producer saw its change stored: publishable, also if the relay gave up on it meanwhile. */
-  async markReady(id: string, now = Date.now()): Promise<boolean> {
-    return Boolean(await this.adapter.updateOneWhere({ _id: id, status: { $in: ["pending", "void"] } }, { $set: { status: "ready", updatedAt: iso(now) } }));
+  async markReady(id: string, payload?: unknown, now = Date.now()): Promise<boolean> {
+    const set = { status: "ready", updatedAt: iso(now), ...(payload === undefined ? {} : { payload }) };
+    return Boolean(await this.adapter.updateOneWhere({ _id: id, status: { $in: ["pending", "void"] } }, { $set: set }));
   }
 
-  /** The relay found the change of a pending entry: publishable. */
-  async confirm(id: string, now = Date.now()): Promise<boolean> {
-    return Boolean(await this.adapter.updateOneWhere({ _id: id, status: "pending" }, { $set: { status: "ready", updatedAt: iso(now) } }));
+  /** The relay found the change of a pending entry: publishable (with the payload made from it, when it had none). */
+  async confirm(id: string, payload?: unknown, now = Date.now()): Promise<boolean> {
+    const set = { status: "ready", updatedAt: iso(now), ...(payload === undefined ? {} : { payload }) };
+    return Boolean(await this.adapter.updateOneWhere({ _id: id, status: "pending" }, { $set: set }));
   }
 
   /** The change did not happen: the entry is dropped. */

@@ -15,7 +15,9 @@
  *   - `failed` (the processor was unreachable) or a `pending` whose lease ran
  *     out (its owner crashed): takes the operation over with a conditional
  *     update and runs it again. Safe, because the processor call carries the
- *     same key and a processor answers a repeated key with its first answer.
+ *     same key and a processor answers a repeated key with its first answer;
+ *   - `closed`: the caller gave up on the operation before it ran (close());
+ *     a call with the key that arrives late is refused (409) and does nothing.
  * A request refused before anything was done (an invalid transition) leaves
  * no record: the key stays unused.
  */
@@ -25,7 +27,7 @@ import type { DeclineReason } from "./payment-gateway";
 import { declined } from "./payment-records";
 
 export type OperationKind = "authorize" | "capture" | "void" | "refund";
-export type OperationState = "pending" | "succeeded" | "rejected" | "failed";
+export type OperationState = "pending" | "succeeded" | "rejected" | "failed" | "closed";
 
 export interface OperationDoc {
   _id: string;
@@ -94,6 +96,9 @@ export class OperationLog {
           continue; // a concurrent call with this key inserted first: look at its record
         }
       }
+      if (existing.state === "closed" && existing.kind === kind) {
+        throw conflict("This request was called off by its sender before it ran", "OPERATION_CLOSED", { field: "idempotencyKey" });
+      }
       if (existing.kind !== kind || existing.fingerprint !== fingerprint) {
         throw conflict("This idempotency key was already used for a different request", "IDEMPOTENCY_KEY_REUSED", { field: "idempotencyKey" });
       }
@@ -138,6 +143,36 @@ export class OperationLog {
     } catch (err) {
       await this.fail(op).catch(() => false);
       throw err;
+    }
+  }
+
+  /**
+   * Calls off the operation of `key` for good, unless it ran or runs: a call
+   * with the key that is still on its way (its sender timed out and gave up)
+   * finds it `closed` and does nothing. Answers the record as it now stands:
+   * `closed`, or `pending` (running: ask again later), or how it ended.
+   */
+  async close(key: string, kind: OperationKind): Promise<OperationDoc> {
+    for (;;) {
+      const existing = (await this.store.findOne({ key })) as OperationDoc | null;
+      const at = new Date(this.now()).toISOString();
+      if (!existing) {
+        const doc: OperationDoc = { _id: newId(), key, kind, fingerprint: "", state: "closed", leaseUntil: 0, createdAt: at, updatedAt: at };
+        try {
+          return (await this.store.insert(doc)) as OperationDoc;
+        } catch (err) {
+          if (!isDuplicateKeyError(err)) throw err;
+          continue; // the operation itself arrived first: look at its record
+        }
+      }
+      // A run that failed, or whose owner crashed, is not run again by anyone: its next call would.
+      const abandoned = existing.state === "failed" || (existing.state === "pending" && existing.leaseUntil < this.now());
+      if (!abandoned || existing.kind !== kind) return existing;
+      const closed = await this.store.updateOneWhere(
+        { _id: existing._id, state: existing.state, leaseUntil: existing.leaseUntil },
+        { $set: { state: "closed", updatedAt: at } },
+      );
+      if (closed) return closed as OperationDoc;
     }
   }
 

@@ -44,15 +44,23 @@ export function productLedger(products: ProductWrites, hooks: LedgerHooks): Stoc
       if (!(await move(line, {}, { reserved: -line.quantity }))) lost("settle", line);
     },
     async shortage(line) {
+      return shortageOf(line, (await products.findEntityById(line.productId)) as ProductDoc | null);
+    },
+    async precheck(line) {
       const doc = (await products.findEntityById(line.productId)) as ProductDoc | null;
-      if (!doc) return notFound("Product", { productId: line.productId });
-      const available = doc.archived ? 0 : doc.stock;
-      return conflict(`Not enough stock of '${doc.name}': ${available} available, ${line.quantity} requested`, "OUT_OF_STOCK", {
-        productId: line.productId,
-        sku: doc.sku,
-        requested: line.quantity,
-        available,
-      });
+      return doc && !doc.archived && doc.stock >= line.quantity ? null : shortageOf(line, doc);
     },
   };
+}
+
+/** The answer to a line that could not be taken from `doc` (null: the product does not exist). */
+function shortageOf(line: StockLine, doc: ProductDoc | null): Error {
+  if (!doc) return notFound("Product", { productId: line.productId });
+  const available = doc.archived ? 0 : doc.stock;
+  return conflict(`Not enough stock of '${doc.name}': ${available} available, ${line.quantity} requested`, "OUT_OF_STOCK", {
+    productId: line.productId,
+    sku: doc.sku,
+    requested: line.quantity,
+    available,
+  });
 }

@@ -39,20 +39,48 @@ function withoutNodeID(data: unknown): unknown {
   return rest;
 }
 
+/**
+ * An error of the body parser in API.md's terms; null for any other error.
+ * Its errors have types like "entity.parse.failed"; those of a body that does
+ * not inflate as its Content-Encoding says have none, only a 4xx `status`
+ * and `expose` (http-errors), and moleculer-web would keep just their zlib
+ * code ("Z_DATA_ERROR"), so the gateway converts them before it wraps them.
+ */
+export function bodyParserError(err: unknown): PublicError | null {
+  const e = (err ?? {}) as AnyError & { expose?: unknown };
+  const typed = typeof e.type === "string" && /^(entity|charset|encoding|request)\./.test(e.type);
+  const status = typeof e.status === "number" ? e.status : typeof e.code === "number" ? e.code : undefined;
+  const httpError = typeof e.expose === "boolean" && status !== undefined && status >= 400 && status < 500;
+  // A 5xx of the parser ("stream.not.readable") is the server's own fault: a 500 like any other.
+  if ((!typed && !httpError) || (status !== undefined && status >= 500)) return null;
+  if (e.type === "entity.too.large") {
+    return { name: "PayloadTooLargeError", message: "Request body is too large", code: 413, type: "PAYLOAD_TOO_LARGE" };
+  }
+  if (e.type === "entity.parse.failed") {
+    return { name: "BadRequestError", message: "Malformed JSON in request body", code: 400, type: "INVALID_JSON" };
+  }
+  return { name: "BadRequestError", message: "Unreadable request body", code: status !== undefined && status >= 400 && status < 500 ? status : 400, type: "INVALID_BODY" };
+}
+
+/**
+ * Node's own answer to a request it cannot parse (it has no request object,
+ * so the gateway's onError never sees it), for `code` of its clientError.
+ */
+export function httpParseError(code: unknown): PublicError {
+  if (code === "HPE_HEADER_OVERFLOW") {
+    return { name: "RequestHeaderFieldsTooLargeError", message: "The request line or headers are too large", code: 431, type: "HEADERS_TOO_LARGE" };
+  }
+  if (code === "HPE_CHUNK_EXTENSIONS_OVERFLOW") return { name: "PayloadTooLargeError", message: "Request body is too large", code: 413, type: "PAYLOAD_TOO_LARGE" };
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") return { name: "RequestTimeoutError", message: "The request was not received in time", code: 408, type: "CLIENT_TIMEOUT" };
+  return { name: "BadRequestError", message: "Malformed HTTP request", code: 400, type: "BAD_REQUEST" };
+}
+
 export function toPublicError(err: unknown): PublicError {
   const e = (err ?? {}) as AnyError;
 
-  // body-parser's errors have types like "entity.parse.failed" (moleculer-web moves `status` to `code`).
-  if (typeof e.type === "string" && /^(entity|charset|encoding)\./.test(e.type)) {
-    const status = typeof e.code === "number" ? e.code : typeof e.status === "number" ? e.status : 400;
-    if (e.type === "entity.too.large") {
-      return { name: "PayloadTooLargeError", message: "Request body is too large", code: 413, type: "PAYLOAD_TOO_LARGE" };
-    }
-    if (e.type === "entity.parse.failed") {
-      return { name: "BadRequestError", message: "Malformed JSON in request body", code: 400, type: "INVALID_JSON" };
-    }
-    return { name: "BadRequestError", message: "Unreadable request body", code: status >= 400 && status < 500 ? status : 400, type: "INVALID_BODY" };
-  }
+  // body-parser's errors (moleculer-web moves `status` to `code`).
+  const body = bodyParserError(err);
+  if (body) return body;
 
   const code = typeof e.code === "number" ? e.code : typeof e.status === "number" ? e.status : 500;
   const type = typeof e.type === "string" ? e.type : "";

@@ -52,6 +52,16 @@ export interface StockLedger {
   settle(line: StockLine): Promise<void>;
   /** The error to answer when take() refused `line` (out of stock, unknown product). */
   shortage(line: StockLine): Promise<Error>;
+  /**
+   * Reads, without writing, whether `line` can be taken right now: null if
+   * so, else the error shortage() would answer. Optional. reserve() asks it
+   * before writing anything, so a checkout of a sold-out product is refused
+   * with one read instead of a record written, taken from, claimed and
+   * deleted (a flash sale is mostly such refusals, all on one product's
+   * document). Only a hint: a line it lets through is still taken by take()'s
+   * atomic conditional update, which alone decides.
+   */
+  precheck?(line: StockLine): Promise<Error | null>;
 }
 
 /** Sold units coming back: `quantity` is added to stock (reserved is untouched, commit already took it out). */
@@ -148,6 +158,8 @@ export class ReservationBook {
       return toReservation(claimed);
     }
     const existing = await this.existing(orderId);
+    // Became reserved between the claim and the read: it is this call's to commit.
+    if (existing.status === "reserved") return this.commit(orderId);
     if (existing.status === "released") {
       throw conflict(`The reservation of order ${orderId} was released`, "RESERVATION_RELEASED", { orderId });
     }
@@ -162,7 +174,10 @@ export class ReservationBook {
       await this.giveBack(claimed);
       return toReservation(claimed);
     }
-    return toReservation(await this.existing(orderId));
+    const existing = await this.existing(orderId);
+    // Made by a reserve() of the order between the claim and the read (its call was still on its way): release it too.
+    if (OPEN.includes(existing.status)) return this.release(orderId);
+    return toReservation(existing);
   }
 
   /**
@@ -181,6 +196,8 @@ export class ReservationBook {
       return toReservation(claimed);
     }
     const existing = await this.existing(orderId);
+    // Committed between the claim and the read: it is this call's to restock.
+    if (existing.status === "committed") return this.restock(orderId);
     if (OPEN.includes(existing.status)) {
       throw conflict(`The reservation of order ${orderId} is not committed: release it instead`, "RESERVATION_NOT_COMMITTED", { orderId, status: existing.status });
     }
@@ -217,6 +234,10 @@ export class ReservationBook {
       const existing = (await this.store.findOne({ _id: orderId })) as ReservationDoc | null;
       if (existing && existing.status !== "pending") return existing;
       if (!existing) {
+        for (const line of lines) {
+          const refusal = await this.ledger.precheck?.(line);
+          if (refusal) throw refusal;
+        }
         const now = this.now();
         const doc: ReservationDoc = {
           _id: orderId,

@@ -29,6 +29,7 @@ import { createDispatcher, type Route } from "../lib/channels/dispatch";
 import { assertEventName } from "../lib/channels/names";
 import type { DeadLetter, EventBus, EventEnvelope, Subscription } from "../lib/channels/types";
 import type { ShopSettings } from "../types/moleculer";
+import { shopMetrics } from "../lib/metrics";
 
 export type ChannelHandler<S, P = any> = (this: S, event: EventEnvelope<P>, ctx: Context<P>) => Promise<void> | void;
 
@@ -51,6 +52,11 @@ export interface ChannelsOptions {
   retryDelayMs?: number;
   /** EVENTS_MAX_IN_FLIGHT */
   maxInFlight?: number;
+  /**
+   * Between counts of the group's dead letters for shop_dead_letters, ms (also
+   * counted at start, after each dead letter and after a replay); 0: not polled.
+   */
+  deadLetterPollMs?: number;
 }
 
 export interface ChannelsMethods {
@@ -64,13 +70,19 @@ interface ChannelsVars {
   channelBus?: EventBus;
   channelSubscription?: Subscription;
   channelGroup: string;
+  deadLetterTimer?: NodeJS.Timeout;
 }
 
 interface ChannelsInternals extends ChannelsMethods {
   busInUse(): EventBus;
+  countDeadLetters(): Promise<void>;
 }
 
 type ChannelsThis = Service<ShopSettings> & ChannelsVars & ChannelsInternals;
+
+/** How often each node counts its group's dead letters (they also expire, after 30 days on NATS). */
+const DEAD_LETTER_POLL_MS = 30_000;
+
 type Lifecycle = (this: Service) => Promise<void>;
 
 const asList = (value: unknown): Lifecycle[] => (value == null ? [] : Array.isArray(value) ? value : [value as Lifecycle]);
@@ -81,6 +93,7 @@ export function ChannelsMixin<S = Service>(handlers: ChannelHandlers<S>, options
   const ackWaitMs = options.ackWaitMs ?? config.eventsAckWaitMs;
   const retryDelayMs = options.retryDelayMs ?? config.eventsRetryDelayMs;
   const maxInFlight = options.maxInFlight ?? config.eventsMaxInFlight;
+  const deadLetterPollMs = options.deadLetterPollMs ?? DEAD_LETTER_POLL_MS;
 
   async function startConsuming(this: ChannelsThis): Promise<void> {
     const routes = new Map<string, Route>();
@@ -105,7 +118,10 @@ export function ChannelsMixin<S = Service>(handlers: ChannelHandlers<S>, options
       routes,
       retryDelayMs,
       ackWaitMs,
-      deadLetter: (delivery, reason) => bus.deadLetter(group, delivery, reason),
+      deadLetter: async (delivery, reason) => {
+        await bus.deadLetter(group, delivery, reason);
+        void this.countDeadLetters();
+      },
       logger: this.logger,
     });
     try {
@@ -116,9 +132,18 @@ export function ChannelsMixin<S = Service>(handlers: ChannelHandlers<S>, options
       throw err;
     }
     this.logger.info(`Consuming durable events ${[...routes.keys()].join(", ")} as group '${group}' (${bus.kind})`);
+    if (this.broker.isMetricsEnabled()) {
+      void this.countDeadLetters();
+      if (deadLetterPollMs > 0) {
+        this.deadLetterTimer = setInterval(() => void this.countDeadLetters(), deadLetterPollMs);
+        this.deadLetterTimer.unref();
+      }
+    }
   }
 
   async function stopConsuming(this: ChannelsThis): Promise<void> {
+    if (this.deadLetterTimer) clearInterval(this.deadLetterTimer);
+    this.deadLetterTimer = undefined;
     const subscription = this.channelSubscription;
     this.channelSubscription = undefined;
     // Handlers in progress finish and ack before the service's own stopped() closes what they use.
@@ -171,7 +196,22 @@ export function ChannelsMixin<S = Service>(handlers: ChannelHandlers<S>, options
       async replayDeadLetters(seq?: number) {
         const replayed = await this.busInUse().replay(this.channelGroup, seq);
         this.logger.info(`Replayed ${replayed} dead letter(s) of '${this.channelGroup}'`);
+        await this.countDeadLetters();
         return replayed;
+      },
+      /**
+       * shop_dead_letters of this group: what the shared dead-letter store
+       * holds for it, so every node of the group reports the same count. A
+       * failed count (NATS away) leaves the last value.
+       */
+      async countDeadLetters() {
+        const bus = this.channelBus;
+        if (!bus || !this.broker.isMetricsEnabled()) return;
+        try {
+          shopMetrics(this.broker).deadLetters(this.channelGroup, await bus.deadLetterCount(this.channelGroup));
+        } catch (err) {
+          this.logger.warn(`The dead letters of '${this.channelGroup}' were not counted: ${(err as Error).message}`);
+        }
       },
       busInUse(): EventBus {
         if (!this.channelBus) throw new Error(`'${this.fullName}' is not consuming durable events (not started)`);

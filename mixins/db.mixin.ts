@@ -48,6 +48,12 @@ export interface DbMethods {
   reportSplitStorage(): void;
 }
 
+/** Whether some action of the service is cached: only then can a cacher hold anything of it. */
+function cachesSomething(schema: ServiceSchema): boolean {
+  return Object.values(schema.actions ?? {}).some((action) => typeof action === "object" && action !== null && Boolean((action as { cache?: unknown }).cache));
+}
+const caching = new WeakMap<object, boolean>();
+
 export function DbMixin(opts: DbMixinOptions): Partial<ServiceSchema> {
   const routed = new Set(opts.rest ?? []);
   const internal = new Set(opts.actions ?? []);
@@ -100,6 +106,16 @@ export function DbMixin(opts: DbMixinOptions): Partial<ServiceSchema> {
         const updated = await this.adapter.updateOneWhere(filter, update);
         if (updated) await this.clearCache();
         return updated ? this.adapter.afterRetrieveTransformID(updated, "id") : null;
+      },
+
+      // moleculer-db's, for services with cached actions only: no cacher holds anything of any other
+      // service, so a broadcast to every node (and a scan of Redis's keys) per write would clean nothing.
+      clearCache() {
+        let cached = caching.get(this);
+        if (cached === undefined) caching.set(this, (cached = cachesSomething(this.schema)));
+        if (!cached) return Promise.resolve();
+        this.broker.broadcast(`cache.clean.${this.fullName}`);
+        return this.broker.cacher ? this.broker.cacher.clean(`${this.fullName}.**`) : Promise.resolve();
       },
 
       async findEntityById(id: string) {

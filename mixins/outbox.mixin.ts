@@ -5,21 +5,23 @@
  *
  *   mixins: [DbMixin({ collection: "orders", ... }), OutboxMixin({ database: "orders" })]
  *
- *   // a state change and its event, never one without the other:
- *   const order = await this.commitWithEvent("order.paid", payload, (eventId) =>
- *     this.updateWhere({ _id: id, status: "pending" }, { $set: { status: "paid" }, $push: outboxMark(eventId) }), ctx);
+ *   // a state change and its event, never one without the other; the payload
+ *   // made from the changed document, the event's id from the order (one per order):
+ *   const order = await this.commitWithEvent("order.paid", (paid) => payloadOf(paid), (eventId) =>
+ *     this.updateWhere({ _id: id, status: "pending" }, { $set: { status: "paid" }, $push: outboxMark(eventId) }), ctx, { key: id });
  *
  *   // an event on its own (or after a change its caller repeats idempotently):
- *   await this.publishDurable("payment.refunded", payload, ctx);
+ *   await this.publishDurable("payment.refunded", payload, ctx, { key: operationKey });
  */
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { config } from "../lib/config";
 import { createAdapter, newId, storageKind, type DbAdapter } from "../lib/db-adapter";
 import { acquireBus, releaseBus } from "../lib/channels/bus-registry";
 import { assertEventName } from "../lib/channels/names";
-import { OUTBOX_INDEXES, OUTBOX_MARK_FIELD, OutboxStore, type OutboxDoc } from "../lib/outbox";
+import { OUTBOX_INDEXES, OUTBOX_MARK_FIELD, OutboxStore, outboxEventId, type OutboxDoc } from "../lib/outbox";
 import { OutboxRelay } from "../lib/outbox-relay";
 import { reasonText } from "../lib/channels/types";
+import { shopMetrics } from "../lib/metrics";
 
 export interface OutboxOptions<S = Service> {
   /** The service's database (as given to its DbMixin): the outbox lives next to the state. */
@@ -36,22 +38,45 @@ export interface OutboxOptions<S = Service> {
    * service's own collection carries the event id in `outboxEvents`.
    */
   confirm?: (this: S, entry: OutboxDoc) => Promise<boolean>;
+  /**
+   * The payload of an entry that `commitWithEvent` wrote without one (its
+   * payload is made from the changed document), made from the marked
+   * document when the relay confirms the entry after a crash.
+   */
+  payloadOf?: (this: S, entry: OutboxDoc, changed: Record<string, unknown>) => Record<string, unknown>;
   /** OUTBOX_RELAY_INTERVAL, ms. */
   relayIntervalMs?: number;
   /** FAULT_CRASH_BEFORE_PUBLISH */
   crashBeforePublish?: boolean;
 }
 
+export interface EventIdentity {
+  /**
+   * What the event is the one event of (an order id for `order.paid`): its id
+   * is made from it, so writing it again (a repeat after a crash) changes
+   * nothing. Without a key every call is a new event.
+   */
+  key?: string;
+}
+
 export interface OutboxMethods {
   /** Records `event` as ready to publish and has it published; answers the event id. */
-  publishDurable(event: string, payload: Record<string, unknown>, ctx?: Context): Promise<string>;
+  publishDurable(event: string, payload: Record<string, unknown>, ctx?: Context, identity?: EventIdentity): Promise<string>;
   /**
    * Writes the event ahead, runs `change(eventId)` (which marks the changed
    * document with `outboxMark(eventId)`), and publishes the event if the
    * change answered a value; null/undefined means nothing changed and drops
-   * the event. Answers what `change` answered.
+   * the event. `payload` may be made from what `change` answered (the
+   * service then gives OutboxMixin a `payloadOf` for crash recovery).
+   * Answers what `change` answered.
    */
-  commitWithEvent<T>(event: string, payload: Record<string, unknown>, change: (eventId: string) => Promise<T | null | undefined>, ctx?: Context): Promise<T | null | undefined>;
+  commitWithEvent<T>(
+    event: string,
+    payload: Record<string, unknown> | ((changed: T) => Record<string, unknown>),
+    change: (eventId: string) => Promise<T | null | undefined>,
+    ctx?: Context,
+    identity?: EventIdentity,
+  ): Promise<T | null | undefined>;
   /** One relay pass now (tests, the REPL); answers how many events it published. */
   relayOutbox(): Promise<number>;
 }
@@ -60,8 +85,11 @@ interface OutboxVars {
   outboxAdapter: DbAdapter;
   outbox: OutboxStore;
   outboxRelay?: OutboxRelay;
+  outboxLagTimer?: NodeJS.Timeout;
   adapter: DbAdapter;
+  measureOutboxLag(): Promise<void>;
   crashIfAsked(event: string, id: string): void;
+  eventIdOf(event: string, identity?: EventIdentity): string;
 }
 
 type OutboxThis = Service & OutboxVars & OutboxMethods;
@@ -86,15 +114,30 @@ export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<Ser
     const own = options.confirm;
     // The default confirmation looks the mark up: indexed, it stays one cheap query per recovered entry.
     if (!own) await this.adapter.ensureIndexes([{ fields: [OUTBOX_MARK_FIELD], sparse: true }]);
+    const payloadOf = options.payloadOf;
     const confirm = own
       ? (entry: OutboxDoc) => own.call(this as unknown as S, entry)
-      : async (entry: OutboxDoc) => (await this.adapter.findOne({ [OUTBOX_MARK_FIELD]: entry.id })) !== null;
+      : async (entry: OutboxDoc) => {
+          const marked = await this.adapter.findOne({ [OUTBOX_MARK_FIELD]: entry.id });
+          if (!marked) return false;
+          if (entry.payload != null || !payloadOf) return true;
+          const changed = this.adapter.afterRetrieveTransformID(marked, "id") as Record<string, unknown>;
+          return { payload: payloadOf.call(this as unknown as S, entry, changed) };
+        };
     const bus = acquireBus(this.broker);
     this.outboxRelay = new OutboxRelay({ store: this.outbox, publish: (envelope) => bus.publish(envelope), confirm, logger: this.logger, intervalMs });
     this.outboxRelay.start();
+    // The outbox lag gauge, measured on the relay's interval (and after each relayOutbox()).
+    if (this.broker.isMetricsEnabled()) {
+      void this.measureOutboxLag();
+      this.outboxLagTimer = setInterval(() => void this.measureOutboxLag(), intervalMs);
+      this.outboxLagTimer.unref();
+    }
   }
 
   async function stopRelay(this: OutboxThis): Promise<void> {
+    if (this.outboxLagTimer) clearInterval(this.outboxLagTimer);
+    this.outboxLagTimer = undefined;
     if (!this.outboxRelay) return;
     await this.outboxRelay.stop();
     this.outboxRelay = undefined;
@@ -114,9 +157,10 @@ export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<Ser
     },
 
     methods: {
-      async publishDurable(this: OutboxThis, event: string, payload: Record<string, unknown>, ctx?: Context) {
+      async publishDurable(this: OutboxThis, event: string, payload: Record<string, unknown>, ctx?: Context, identity?: EventIdentity) {
         assertEventName(event);
-        const id = newId();
+        const id = this.eventIdOf(event, identity);
+        // false: written before (the same keyed event); it is published or on its way.
         await this.outbox.add({ id, event, payload, status: "ready", source: this.fullName, requestId: ctx?.requestID ?? undefined });
         this.crashIfAsked(event, id);
         this.outboxRelay?.trigger();
@@ -126,22 +170,26 @@ export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<Ser
       async commitWithEvent<T>(
         this: OutboxThis,
         event: string,
-        payload: Record<string, unknown>,
+        payload: Record<string, unknown> | ((changed: T) => Record<string, unknown>),
         change: (eventId: string) => Promise<T | null | undefined>,
         ctx?: Context,
+        identity?: EventIdentity,
       ) {
         assertEventName(event);
-        const id = newId();
-        await this.outbox.add({ id, event, payload, status: "pending", source: this.fullName, requestId: ctx?.requestID ?? undefined });
+        const id = this.eventIdOf(event, identity);
+        const later = typeof payload === "function";
+        // An entry already there (a keyed event written before a crash) is kept and settled like a new one.
+        const added = await this.outbox.add({ id, event, payload: later ? null : payload, status: "pending", source: this.fullName, requestId: ctx?.requestID ?? undefined });
         // A throw leaves the entry pending: the change may have been stored anyway (a timeout), the relay finds out.
         const result = await change(id);
         if (result == null) {
+          if (!added) return result;
           await this.outbox.discard(id).catch((err: unknown) => this.logger.warn(`Outbox: ${event} ${id} not discarded, the relay will void it: ${reasonText(err)}`));
           return result;
         }
         this.crashIfAsked(event, id);
         try {
-          await this.outbox.markReady(id);
+          await this.outbox.markReady(id, typeof payload === "function" ? payload(result) : undefined);
           this.outboxRelay?.trigger();
         } catch (err) {
           // The change is stored and the caller must hear so; the relay confirms the entry on its own.
@@ -150,9 +198,32 @@ export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<Ser
         return result;
       },
 
-      relayOutbox(this: OutboxThis) {
+      async relayOutbox(this: OutboxThis) {
         if (!this.outboxRelay) throw new Error(`'${this.fullName}' has not started its outbox relay`);
-        return this.outboxRelay.runOnce();
+        const published = await this.outboxRelay.runOnce();
+        await this.measureOutboxLag();
+        return published;
+      },
+
+      /**
+       * shop_outbox_lag_seconds of this service: the age of its oldest event
+       * that is ready (its change stored) and not yet published, 0 when none
+       * is. Read from the shared outbox (one indexed query): every node of
+       * the service reports the same lag. A failed read leaves the last value.
+       */
+      async measureOutboxLag(this: OutboxThis) {
+        if (!this.broker.isMetricsEnabled() || !this.outbox) return;
+        try {
+          const [oldest] = await this.outboxAdapter.find({ query: { status: "ready" }, sort: ["occurredAt"], limit: 1 });
+          const since = oldest ? Date.parse(String(oldest.occurredAt)) : NaN;
+          shopMetrics(this.broker).outboxLag(this.fullName, Number.isFinite(since) ? (Date.now() - since) / 1000 : 0);
+        } catch (err) {
+          this.logger.warn(`Outbox: the lag was not measured: ${reasonText(err)}`);
+        }
+      },
+
+      eventIdOf(this: OutboxThis, event: string, identity?: EventIdentity) {
+        return identity?.key === undefined ? newId() : outboxEventId(this.fullName, event, identity.key);
       },
 
       crashIfAsked(this: OutboxThis, event: string, id: string) {

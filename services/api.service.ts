@@ -3,26 +3,31 @@
  * cluster; only those are reachable ("restrict"). Every action's `auth` and
  * `roles` are enforced here, before the call leaves the gateway.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { randomUUID } from "node:crypto";
-import type { Context, ServiceSchema, Service } from "moleculer";
+import { Errors, type Context, type ServiceSchema, type Service } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { config } from "../lib/config";
-import { toPublicError } from "../lib/public-error";
+import { bodyParserError, httpParseError, toPublicError } from "../lib/public-error";
 import { TtlCache } from "../lib/ttl-cache";
 import { authDecision, parseBearer } from "../lib/access";
 import { readiness, servicesWithoutRoutes } from "../lib/readiness";
 import { platformServiceNames } from "../lib/platform-services";
+import { DepartedRoutes, serviceOfAction, type RouteAlias } from "../lib/departed-routes";
 import type { FaultRule } from "../lib/fault-rules";
 import { buildOpenApiDocument, type ActionInfo, type RoutedAlias } from "../lib/openapi/document";
 import { docsAsset, docsPage } from "../lib/openapi/docs-page";
 import pkg from "../package.json";
 import type { AuthUser, ShopMeta, ShopSettings } from "../types/moleculer";
 
-type GatewayRequest = IncomingMessage & { $action?: { auth?: unknown; roles?: unknown; name?: string }; $ctx?: Context };
+type GatewayRequest = IncomingMessage & { $action?: { auth?: unknown; roles?: unknown; name?: string }; $alias?: { action?: unknown }; $ctx?: Context };
+type GatewayAlias = RouteAlias & { route: unknown; _generated?: boolean };
 interface GatewayVars {
   /** moleculer-web's routes, rebuilt when services come and go. */
   aliases: unknown[];
+  /** Routes of services with no node at the moment: they answer 503, not 404 (lib/departed-routes.ts). */
+  departedRoutes: DepartedRoutes<GatewayAlias>;
   tokenCache: TtlCache<AuthUser>;
   expectedServices: string[];
 }
@@ -32,6 +37,64 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 const RATE_LIMITED_ACTIONS = ["users.login", "users.register"];
 
+/**
+ * Drops every "__proto__" key of the JSON body, like any unknown key: at the
+ * top it would become the prototype of the action's params (moleculer-web
+ * merges them with Object.assign), its fields readable as if sent. A walk
+ * rather than a JSON.parse reviver, which recurses and fails on deep bodies.
+ */
+function withoutProtoKeys(req: IncomingMessage & { body?: unknown }, _res: ServerResponse, next: () => void) {
+  const stack: unknown[] = [req.body];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== "object") continue;
+    if (Object.hasOwn(node, "__proto__")) delete (node as Record<string, unknown>)["__proto__"];
+    for (const child of Object.values(node)) stack.push(child);
+  }
+  next();
+}
+
+/**
+ * The body parser's errors as client errors, while they still have their
+ * status: moleculer-web would wrap a body that does not inflate as its
+ * Content-Encoding says into an error with only a zlib code (a 500).
+ * Four parameters: moleculer-web calls it only when a middleware failed.
+ */
+function bodyErrors(err: unknown, _req: IncomingMessage, _res: ServerResponse, next: (err?: unknown) => void) {
+  const known = bodyParserError(err);
+  if (!known) return next(err);
+  const clientError = new Errors.MoleculerClientError(known.message, known.code, known.type);
+  clientError.name = known.name;
+  next(clientError);
+}
+
+const UNPARSABLE_LINGER_MS = 5_000;
+
+/**
+ * A request Node cannot parse (headers or URL over its limit, broken
+ * framing) never reaches moleculer-web: Node would close the connection with
+ * a bare status line. Answer in API.md's error shape, with a request id,
+ * where Node would answer at all: not once a response has started on the
+ * connection. end(), not destroy(): a client still sending its body must
+ * still get to read the answer.
+ */
+function answerUnparsable(err: NodeJS.ErrnoException, socket: Duplex) {
+  const inFlight = (socket as Duplex & { _httpMessage?: { _headerSent?: boolean } })._httpMessage;
+  if (err.code === "ECONNRESET" || !socket.writable || inFlight?._headerSent) {
+    socket.destroy();
+    return;
+  }
+  const body = httpParseError(err.code);
+  const text = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${body.code} ${STATUS_CODES[body.code]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n` +
+      `X-Request-ID: ${randomUUID()}\r\nConnection: close\r\n\r\n${text}`,
+  );
+  // No parser watches this connection any more: a client that never closes its side does not keep it.
+  const linger = setTimeout(() => socket.destroy(), UNPARSABLE_LINGER_MS).unref();
+  socket.once("close", () => clearTimeout(linger));
+}
+
 const API_ROUTE = {
   path: "/api",
   autoAliases: true,
@@ -39,6 +102,7 @@ const API_ROUTE = {
   authentication: true,
   authorization: true,
   bodyParsers: { json: { strict: true, limit: config.bodyLimit }, urlencoded: false },
+  use: [bodyErrors, withoutProtoKeys],
   onBeforeCall(ctx: Context<unknown, ShopMeta>, _route: unknown, req: IncomingMessage) {
     const key = req.headers["idempotency-key"];
     if (typeof key === "string" && IDEMPOTENCY_KEY.test(key)) ctx.meta.idempotencyKey = key;
@@ -120,6 +184,11 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     authRateLimit: { window: 60_000, limit: config.authRateLimit },
     onError(this: Service, req: GatewayRequest, res: ServerResponse, err: Error) {
       const body = toPublicError(err);
+      // moleculer-web's own 503 for a route whose service has no node names nothing: name the service, as for any call.
+      if (err instanceof ApiGateway.Errors.ServiceUnavailableError && body.data === undefined && typeof req.$alias?.action === "string") {
+        const service = serviceOfAction(req.$alias.action);
+        Object.assign(body, { message: `The ${service} service is unavailable, try again later`, data: { service } });
+      }
       const requestID = req.$ctx?.requestID;
       if (body.code === 500) this.logger.error("Unhandled error", { requestID, url: req.url, err });
       if (!res.headersSent) {
@@ -140,7 +209,8 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     settings.routes = [
       { ...API_ROUTE, name: "auth", whitelist: RATE_LIMITED_ACTIONS, rateLimit: { ...rateLimit, headers: true } },
       { ...API_ROUTE, name: "api", blacklist: RATE_LIMITED_ACTIONS },
-      { name: "docs", path: "/api/docs", mappingPolicy: "restrict", aliases: { "GET /": docsPage, "GET /:file": docsAsset } },
+      // Static pages read no body: no parser (moleculer-web's default one would turn a body it cannot read into a 500).
+      { name: "docs", path: "/api/docs", mappingPolicy: "restrict", bodyParsers: false, aliases: { "GET /": docsPage, "GET /:file": docsAsset } },
     ];
   },
 
@@ -200,6 +270,21 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
   },
 
   methods: {
+    /** moleculer-web's rebuild of a route, plus the routes of services that are gone for now (503 rather than 404). */
+    regenerateAutoAliases(this: Service & GatewayVars, route: unknown) {
+      (ApiGateway.methods as { regenerateAutoAliases(this: unknown, route: unknown): void }).regenerateAutoAliases.call(this, route);
+      const present = new Set(
+        (this.broker.registry.getServiceList({ onlyAvailable: false }) as { name: string; fullName?: string }[]).flatMap((s) => [s.name, s.fullName ?? s.name]),
+      );
+      const current = (this.aliases as GatewayAlias[]).filter((alias) => alias.route === route && alias._generated);
+      // Here rather than in created(): moleculer-web's created() builds the routes before ours runs.
+      this.departedRoutes ??= new DepartedRoutes<GatewayAlias>();
+      const kept = this.departedRoutes.retained(route, current, present);
+      if (kept.length === 0) return;
+      this.aliases.push(...kept);
+      if ((this.settings as { optimizeOrder?: boolean }).optimizeOrder !== false) (this as unknown as { optimizeAliasesOrder(): void }).optimizeAliasesOrder();
+    },
+
     async authenticate(ctx: Context, _route: unknown, req: GatewayRequest): Promise<AuthUser | null> {
       // A public route does not look at credentials, so a stale token cannot break it.
       if (req.$action?.auth === false) return null;
@@ -220,6 +305,8 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
 
   created() {
     this.tokenCache = new TtlCache<AuthUser>(10_000);
+    // moleculer-web's created() (it runs first) made the server.
+    (this as unknown as { server?: Server }).server?.on("clientError", answerUnparsable);
     // Settable for tests that run a handful of services; otherwise every service this build contains.
     const expected = this.settings.expectedServices as string[] | undefined;
     this.expectedServices = expected ?? platformServiceNames(__dirname).filter((name) => name !== "api");

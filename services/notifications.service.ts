@@ -89,7 +89,7 @@ const NotificationsService: ServiceSchema<NotificationsSettings, NotificationsMe
       retryPolicy: { enabled: true },
       params: {
         $$strict: "remove",
-        page: { type: "number", integer: true, min: 1, default: 1, convert: true },
+        page: { type: "number", integer: true, min: 1, max: 100_000, default: 1, convert: true },
         pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
       },
       handler(this: NotificationsThis, ctx: ShopContext<ListParams>): Promise<InboxPage> {

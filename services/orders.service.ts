@@ -39,7 +39,9 @@ import { CheckoutKeys, KEY_INDEXES, keyInProgress, keyScope, type KeyDoc, type L
 import { newOrder, prepareCheckout } from "../lib/checkout-prepare";
 import { errorOf, outcomeOf } from "../lib/checkout-failures";
 import { CheckoutSaga, LeftForRecovery } from "../lib/checkout-saga";
-import { LeaseLost, OrderBook, ownerToken } from "../lib/order-book";
+import { LeaseLost, OrderBook, ownerToken, type Announcer } from "../lib/order-book";
+import type { OutboxDoc } from "../lib/outbox";
+import { shopMetrics, withOrderMetrics } from "../lib/metrics";
 import {
   cardOf,
   CHECKOUT_PARAMS,
@@ -51,8 +53,8 @@ import {
   STATUS_FILTER_RULE,
   TRACED_CHECKOUT_PARAMS,
   type CheckoutParams,
+  reasonOf,
   type OrderDoc,
-  type OrderEvent,
   type SagaStep,
 } from "../lib/order-model";
 import { fulfilmentActions, shipmentEvents } from "../lib/order-fulfilment";
@@ -78,7 +80,8 @@ interface OrdersVars {
 }
 
 export interface OrdersMethods extends DbMethods, OutboxMethods {
-  publish(event: OrderEvent, payload: Record<string, unknown>, ctx?: Context): Promise<void>;
+  announcer(ctx?: Context): Announcer;
+  bookFor(ctx?: Context): OrderBook;
   saga(ctx?: ShopContext<unknown>): CheckoutSaga;
   detachedCall(ctx?: ShopContext<unknown>): Call;
   runCheckout(ctx: ShopContext<CheckoutParams>, claim: KeyDoc): Promise<Outcome | "lost">;
@@ -110,9 +113,15 @@ function deadlineOf(ctx: ShopContext<unknown>): number {
   return Date.now() + Math.max(0, timeout - ANSWER_MARGIN_MS);
 }
 
+/** An event's payload made again from the order its change marked (outbox recovery after a crash). */
+function recoveredPayload(entry: OutboxDoc, changed: Record<string, unknown>): Record<string, unknown> {
+  const order = changed as unknown as OrderDoc;
+  return orderEventPayload(order, reasonOf(order, entry.event));
+}
+
 const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = {
   name: "orders",
-  mixins: [DbMixin({ collection: "orders", indexes: ORDER_INDEXES }), OutboxMixin({ database: "orders" })],
+  mixins: [DbMixin({ collection: "orders", indexes: ORDER_INDEXES }), OutboxMixin({ database: "orders", payloadOf: recoveredPayload })],
 
   settings: {
     rest: "/",
@@ -199,26 +208,26 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
 
   methods: {
     /**
-     * Every order event leaves through here, into the outbox (durable: the
-     * relay publishes it to JetStream). The saga records that it published
-     * only after this resolves, and repeats it after a crash, so an event is
-     * delivered at least once. Payloads come from orderEventPayload: no card data.
+     * Every order event leaves through here: written into the outbox ahead of
+     * the status change that marks it (OrderBook.transition), relayed to
+     * JetStream. The order names the event (it reaches each status once), so
+     * a repeat after a crash is the same event. Payloads come from
+     * orderEventPayload: no card data.
      */
-    async publish(event: OrderEvent, payload: Record<string, unknown>, ctx?: Context) {
-      try {
-        await this.publishDurable(event, payload, ctx);
-      } catch (err) {
-        this.logger.warn(`${event} for order ${String(payload.orderId)} not written to the outbox: ${(err as Error).message}`);
-      }
+    announcer(ctx?: Context): Announcer {
+      return (event, payloadOf, change, key) => this.commitWithEvent(event, payloadOf, change, ctx, { key });
+    },
+
+    bookFor(ctx?: Context) {
+      return ctx ? this.book.announcingWith(this.announcer(ctx)) : this.book;
     },
 
     /** The saga for one request (its calls and events carry the request's id), or for the sweeper. */
     saga(ctx?: ShopContext<unknown>) {
       const forward: Call = ctx ? (action, params, opts) => ctx.call(action, params, opts) : this.detachedCall();
       return new CheckoutSaga({
-        book: this.book,
+        book: this.bookFor(ctx),
         calls: checkoutCalls(forward, this.detachedCall(ctx)),
-        publish: (event, order, reason) => this.publish(event, orderEventPayload(order, reason), ctx),
         settleKey: (order) => this.settleKey(order),
         logger: this.logger,
         afterStep: (step) => {
@@ -251,7 +260,9 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
       const orderId = newId();
       if (!(await this.keys.link(claim, orderId))) return "lost";
       const at = new Date().toISOString();
-      const facts = { orderId, userId, idempotencyKey: String(ctx.meta.idempotencyKey), owner: ownerToken(), leaseUntil: Date.now() + this.settings.staleAfterMs, at };
+      const buyer = ctx.meta.user;
+      const customer = buyer?.email ? { email: buyer.email, ...(buyer.name ? { name: buyer.name } : {}) } : undefined;
+      const facts = { orderId, userId, customer, idempotencyKey: String(ctx.meta.idempotencyKey), owner: ownerToken(), leaseUntil: Date.now() + this.settings.staleAfterMs, at };
       const order = await this.book.insert(newOrder(prepared, facts));
       const saga = this.saga(ctx);
       if (this.settings.faultCrashAfterStep === "created") this.crash("created");
@@ -342,7 +353,8 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
     if (this.settings.faultCrashAfterStep) {
       this.logger.warn(`FAULT_CRASH_AFTER_STEP=${this.settings.faultCrashAfterStep}: this node exits right after recording that checkout step (crash tests only).`);
     }
-    this.book = new OrderBook(this, { leaseMs: this.settings.staleAfterMs });
+    // Every status change the book writes is counted (shop_orders_total, checkout durations: lib/metrics.ts).
+    this.book = new OrderBook(withOrderMetrics(this, shopMetrics(this.broker)), { leaseMs: this.settings.staleAfterMs, announce: this.announcer(), payloadOf: orderEventPayload });
     this.keyStore = createAdapter({ collection: "idempotency", database: "orders" });
     this.keyStore.init(this.broker, this);
     await this.keyStore.connect();

@@ -16,6 +16,7 @@
  * validation errors, and `tracing.tags.params` lists the params a trace may show.
  */
 import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
+import { OUTBOX_MARK_FIELD, outboxMark } from "../lib/outbox";
 import type { Service, ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { config } from "../lib/config";
@@ -43,6 +44,7 @@ import {
   type TransactionDoc,
 } from "../lib/payment-records";
 import { retryWithBackoff } from "../lib/retry";
+import { shopMetrics } from "../lib/metrics";
 import type { ShopContext, ShopSettings } from "../types/moleculer";
 
 export interface PaymentsSettings extends ShopSettings {
@@ -95,6 +97,12 @@ type PaymentsThis = Service<PaymentsSettings> & PaymentsVars & PaymentsMethods;
 const TRANSACTION_INDEXES = [{ fields: ["idempotencyKey"], unique: true }, { fields: ["orderId"] }];
 const POLL_MS = 20;
 const SETTLE_EVENTS = { capture: "payment.captured", void: "payment.voided", refund: "payment.refunded" } as const;
+
+/** An authorization's event, from the transaction as its outcome stored it (also how the relay remakes it after a crash). */
+function authorizationEvent(doc: TransactionDoc): Record<string, unknown> {
+  const reason = doc.status === "failed" ? "gateway_unavailable" : doc.declineReason;
+  return { ...eventFacts(doc), operation: "authorize", ...(reason ? { reason } : {}), at: doc.updatedAt };
+}
 /** What a trace of `authorize` may show: every param but the card. */
 const TRACED_AUTHORIZE_PARAMS = ["orderId", "userId", "amount", "currency", "idempotencyKey"];
 
@@ -104,7 +112,7 @@ const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.
 
 const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, PaymentsVars> = {
   name: "payments",
-  mixins: [DbMixin({ collection: "transactions", database: "payments", indexes: TRANSACTION_INDEXES }), OutboxMixin({ database: "payments" })],
+  mixins: [DbMixin({ collection: "transactions", database: "payments", indexes: TRANSACTION_INDEXES }), OutboxMixin({ database: "payments", payloadOf: (_entry, changed) => authorizationEvent(changed as unknown as TransactionDoc) })],
 
   settings: {
     rest: "/",
@@ -206,6 +214,23 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
         return docs.map((doc) => toTransaction(this.adapter.afterRetrieveTransformID(doc, "id") as TransactionDoc));
       },
     },
+
+    /**
+     * For a checkout that gave up on its authorization (the call timed out):
+     * no authorization under `idempotencyKey` may happen from now on, also
+     * not a call of it still on its way. `closed`: none will; `running`: one
+     * runs now (ask again later); `done`: it ran (listByOrder has its outcome).
+     */
+    closeAuthorization: {
+      tracing: { tags: { params: true } },
+      visibility: "public",
+      retryPolicy: { enabled: true },
+      params: { idempotencyKey: IDEMPOTENCY_KEY_RULE, $$strict: "remove" },
+      async handler(this: PaymentsThis, ctx: ShopContext<{ idempotencyKey: string }>) {
+        const op = await this.operations.close(ctx.params.idempotencyKey, "authorize");
+        return { state: op.state === "closed" ? "closed" : op.state === "pending" ? "running" : "done" };
+      },
+    },
   },
 
   methods: {
@@ -248,22 +273,27 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
         updatedAt: at,
       };
       const entry: HistoryEntry = { status, at, ...(reason ? { reason } : {}) };
-      const doc = (
-        earlier
-          ? await this.updateWhere({ _id: earlier.id, status: "failed" }, { $set: fields, $push: { history: entry } })
+      // The outcome and its event in one write (the transaction carries the event's id).
+      const event = status === "authorized" ? "payment.authorized" : "payment.failed";
+      const doc = await this.commitWithEvent<TransactionDoc>(event, authorizationEvent, async (eventId) =>
+        (earlier
+          ? await this.updateWhere({ _id: earlier.id, status: "failed" }, { $set: fields, $push: { history: entry, ...outboxMark(eventId) } })
           : await this.insertEntity(
-              { orderId, userId, amount, currency, brand, last4: last4(card.number), idempotencyKey, gateway: this.gateway.name, captured: 0, refunded: 0, lock: null, history: [entry], createdAt: at, ...fields },
+              {
+                orderId, userId, amount, currency, brand, last4: last4(card.number), idempotencyKey, gateway: this.gateway.name,
+                captured: 0, refunded: 0, lock: null, history: [entry], createdAt: at, ...fields, [OUTBOX_MARK_FIELD]: [eventId],
+              },
               "idempotencyKey",
-            )
-      ) as TransactionDoc | null;
+            )) as TransactionDoc | null,
+      ctx);
       if (!doc) throw conflict("The transaction changed meanwhile, try again", "CONCURRENT_UPDATE");
+      // Once per decline: only the holder of the key gets here, and only when its write went through.
+      if (status === "declined") shopMetrics(this.broker).paymentDeclined(reason ?? "card_declined");
 
       if (status === "failed") {
         await this.operations.fail(op, doc.id);
-        this.emitEvent(ctx, "payment.failed", { ...eventFacts(doc), operation: "authorize", reason });
         throw gatewayUnavailable("authorize", doc.id);
       }
-      this.emitEvent(ctx, status === "authorized" ? "payment.authorized" : "payment.failed", { ...eventFacts(doc), operation: "authorize", ...(reason ? { reason } : {}) });
       return this.answerAuthorization(op, doc);
     },
 
@@ -315,10 +345,19 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
 
       const at = now();
       const entry: HistoryEntry = { status: plan.status, at, ...(plan.amount > 0 ? { amount: plan.amount } : {}), operationKey: key, reference: receipt.reference };
-      const updated = (await this.updateWhere(
-        { _id: doc.id, "lock.key": key },
-        { $set: { status: plan.status, captured: plan.captured, refunded: plan.refunded, lock: null, updatedAt: at }, $push: { history: entry } },
-      )) as TransactionDoc | null;
+      // The settled balance and its event in one write; the event tells the balance planned (and now stored).
+      const settledFacts = { ...eventFacts({ ...doc, status: plan.status, captured: plan.captured, refunded: plan.refunded }), at };
+      const payload = {
+        ...settledFacts,
+        ...(operation.kind === "refund" ? { amount: plan.amount, refunded: plan.refunded } : {}),
+        ...(operation.kind === "capture" ? { captured: plan.captured } : {}),
+      };
+      const updated = await this.commitWithEvent<TransactionDoc>(SETTLE_EVENTS[operation.kind], payload, async (eventId) =>
+        (await this.updateWhere(
+          { _id: doc.id, "lock.key": key },
+          { $set: { status: plan.status, captured: plan.captured, refunded: plan.refunded, lock: null, updatedAt: at }, $push: { history: entry, ...outboxMark(eventId) } },
+        )) as TransactionDoc | null,
+      ctx);
       if (!updated) {
         // Only when this call outlived its lease and another took the transaction over. The key is marked failed
         // (failOnError): a retry with it re-drives the operation, and the processor answers its key as before.
@@ -326,11 +365,6 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
         throw conflict("The transaction changed meanwhile, try again with the same key", "CONCURRENT_UPDATE");
       }
       await this.operations.succeed(op, updated.id);
-      this.emitEvent(ctx, SETTLE_EVENTS[operation.kind], {
-        ...eventFacts(updated),
-        ...(operation.kind === "refund" ? { amount: plan.amount, refunded: updated.refunded } : {}),
-        ...(operation.kind === "capture" ? { captured: updated.captured } : {}),
-      });
       return toTransaction(updated);
     },
 

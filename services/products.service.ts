@@ -30,6 +30,7 @@ import {
 import { productLedger } from "../lib/product-ledger";
 import { ReservationBook, type StockLedger } from "../lib/reservations";
 import { demoCatalog } from "../lib/seed-catalog";
+import { shopMetrics } from "../lib/metrics";
 import type { ShopContext, ShopSettings } from "../types/moleculer";
 
 export interface ProductsSettings extends ShopSettings {
@@ -39,6 +40,10 @@ export interface ProductsSettings extends ShopSettings {
   /** 0: no periodic sweep (tests drive it through sweepReservations). */
   reservationSweepIntervalMs: number;
   lowStockThreshold: number;
+  /** After a change of stock or reservations the gauges are counted again within this, once per burst, ms. */
+  stockGaugesDelayMs: number;
+  /** Between counts of the gauges whatever changed (other nodes' changes, expiries), ms; 0: after changes only. */
+  stockGaugesIntervalMs: number;
 }
 
 interface ProductsVars {
@@ -46,6 +51,9 @@ interface ProductsVars {
   reservations: ReservationBook;
   sweepTimer?: NodeJS.Timeout;
   sweeping?: Promise<number>;
+  stockGaugesTimer?: NodeJS.Timeout;
+  stockGaugesDue?: NodeJS.Timeout;
+  stockGaugesCounting?: Promise<void>;
 }
 
 interface ProductsMethods extends DbMethods {
@@ -55,6 +63,8 @@ interface ProductsMethods extends DbMethods {
   stockMoved(ctx: Context | undefined, doc: ProductDoc, before: number): void;
   stockLedger(): StockLedger;
   sweepReservations(): Promise<number>;
+  countStockGauges(): Promise<void>;
+  stockGaugesSoon(): void;
 }
 
 type ProductsThis = Service<ProductsSettings> & ProductsVars & ProductsMethods;
@@ -289,6 +299,18 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
     reservationTtlMs: config.reservationTtlSec * 1000,
     reservationSweepIntervalMs: config.reservationSweepIntervalSec * 1000,
     lowStockThreshold: config.lowStockThreshold,
+    stockGaugesDelayMs: 1_000,
+    stockGaugesIntervalMs: 30_000,
+  },
+
+  // Reservations opened, settled or given back: the active-reservations gauge follows.
+  hooks: {
+    after: {
+      "reserve|commit|release|restock|sweepReservations"(this: ProductsThis, _ctx: Context, result: unknown) {
+        this.stockGaugesSoon();
+        return result;
+      },
+    },
   },
 
   actions: { ...catalogActions(), ...inventoryActions() },
@@ -317,6 +339,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
 
     announce(ctx: Context | undefined, doc: ProductDoc, change: string, fields: string[]) {
       emit(this, ctx, "product.changed", { id: String(doc.id), sku: doc.sku, change, fields, stock: doc.stock });
+      this.stockGaugesSoon();
     },
 
     stockMoved(ctx: Context | undefined, doc: ProductDoc, before: number) {
@@ -340,6 +363,42 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
         this.sweeping = undefined;
       });
       return this.sweeping;
+    },
+
+    /**
+     * The gauges of lib/metrics.ts this service owns: open reservations and
+     * listed products under the low-stock threshold, two counts on the shared
+     * collections. Every products node sets them alike (dashboards take `max`).
+     * Counts run one after another, so the last one sees the last change.
+     */
+    countStockGauges() {
+      if (!this.broker.isMetricsEnabled()) return Promise.resolve();
+      const count = async () => {
+        const [open, low] = await Promise.all([
+          this.reservationStore.count({ query: { status: { $in: ["pending", "reserved"] } } }),
+          this.adapter.count({ query: { ...LISTED, stock: { $lt: this.settings.lowStockThreshold } } }),
+        ]);
+        const metrics = shopMetrics(this.broker);
+        metrics.activeReservations(open);
+        metrics.lowStockProducts(low);
+      };
+      const next = (this.stockGaugesCounting ?? Promise.resolve()).catch(() => undefined).then(count);
+      this.stockGaugesCounting = next;
+      const done = () => {
+        if (this.stockGaugesCounting === next) this.stockGaugesCounting = undefined;
+      };
+      next.then(done, done);
+      return next;
+    },
+
+    /** Something changed: one count within stockGaugesDelayMs, however many changes come meanwhile. */
+    stockGaugesSoon() {
+      if (this.stockGaugesDue || !this.broker.isMetricsEnabled()) return;
+      this.stockGaugesDue = setTimeout(() => {
+        this.stockGaugesDue = undefined;
+        this.countStockGauges().catch((err: unknown) => this.logger.warn(`Counting reservations and low stock for the metrics failed: ${(err as Error).message}`));
+      }, this.settings.stockGaugesDelayMs);
+      this.stockGaugesDue.unref();
     },
   },
 
@@ -370,11 +429,24 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
           .catch((err: unknown) => this.logger.error("Sweeping expired reservations failed", err));
       }, every);
     }
+
+    if (this.broker.isMetricsEnabled()) {
+      this.stockGaugesSoon();
+      const gaugeEvery = this.settings.stockGaugesIntervalMs;
+      if (gaugeEvery > 0) {
+        this.stockGaugesTimer = setInterval(() => this.stockGaugesSoon(), gaugeEvery);
+        this.stockGaugesTimer.unref();
+      }
+    }
   },
 
   async stopped() {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.stockGaugesTimer) clearInterval(this.stockGaugesTimer);
+    if (this.stockGaugesDue) clearTimeout(this.stockGaugesDue);
+    this.stockGaugesDue = undefined;
     await this.sweeping?.catch(() => undefined);
+    await this.stockGaugesCounting?.catch(() => undefined);
     await this.reservationStore?.disconnect();
   },
 };

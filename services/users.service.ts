@@ -159,7 +159,7 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
       roles: ["admin"],
       params: {
         $$strict: "remove",
-        page: { type: "number", integer: true, min: 1, default: 1, convert: true },
+        page: { type: "number", integer: true, min: 1, max: 100_000, default: 1, convert: true },
         pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
       },
       async handler(this: UsersThis, ctx: ShopContext<ListParams>) {

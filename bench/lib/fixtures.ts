@@ -1,5 +1,5 @@
 /** Data a scenario needs before it is measured: product ids, shoppers with a cart line. */
-import { randomBytes } from "node:crypto";
+import { registerUsers } from "./shop";
 
 export interface Shopper {
   token: string;
@@ -27,19 +27,12 @@ export async function catalogIds(baseUrl: string): Promise<string[]> {
 export async function cartShoppers(baseUrl: string, count: number): Promise<Shopper[]> {
   const products = (await json<{ rows: { id: string; stock: number }[] }>(await fetch(`${baseUrl}/api/products?pageSize=100&inStock=true`))).rows.filter((p) => p.stock >= 10);
   if (products.length === 0) throw new Error("No product with stock >= 10 to put in carts");
-  const run = randomBytes(3).toString("hex");
-  const shoppers: Shopper[] = [];
-  for (let i = 0; i < count; i++) {
-    const { token } = await json<{ token: string }>(
-      await fetch(`${baseUrl}/api/auth/register`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ email: `bench-${run}-${i}@example.com`, password: "bench-password", name: `Shopper ${i}` }),
-      }),
-    );
-    const productId = products[i % products.length].id;
-    await json(await fetch(`${baseUrl}/api/cart/items`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ productId, quantity: 1 }) }));
-    shoppers.push({ token, productId });
-  }
-  return shoppers;
+  const users = await registerUsers(baseUrl, count);
+  return Promise.all(
+    users.map(async ({ token }, i) => {
+      const productId = products[i % products.length].id;
+      await json(await fetch(`${baseUrl}/api/cart/items`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ productId, quantity: 1 }) }));
+      return { token, productId };
+    }),
+  );
 }

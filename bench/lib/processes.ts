@@ -3,18 +3,36 @@
  * and the built platform, embedded in one process or as a cluster over a
  * private NATS, started through the test harness so both use one code path.
  */
+import os from "node:os";
 import path from "node:path";
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import type { ServiceBroker } from "moleculer";
 import { freePort } from "../../test/support/ports";
 import { startNatsServer, type NatsServer } from "../../test/support/nats-server";
-import { startCluster, startNode, type ClusterNode } from "../../test/support/cluster";
+import { BUILT_PROJECT, startCluster, startNode, type BuiltProject, type ClusterNode } from "../../test/support/cluster";
 import { waitUntil } from "../../test/support/wait-until";
+
+/**
+ * The build the platform runs from: `npm run build`'s dist/ (or the harness's
+ * TEST_BUILD_DIR), or the output of `tsc -p tsconfig.build.json --outDir DIR`
+ * named by BENCH_BUILD_DIR, so a benchmark can run without rewriting the
+ * dist/ other people's tests use. DIR needs a link to node_modules
+ * (`ln -s $PWD/node_modules DIR/node_modules`).
+ */
+export const BENCH_BUILD: BuiltProject = process.env.BENCH_BUILD_DIR
+  ? { root: path.resolve(process.env.BENCH_BUILD_DIR), configFile: "moleculer.config.js", serviceDir: "services" }
+  : BUILT_PROJECT;
+
+/** The built services directory (absolute). */
+export const BUILT_SERVICES_DIR = path.join(BENCH_BUILD.root, BENCH_BUILD.serviceDir);
 
 export interface Target {
   url: string;
   /** Server processes to sample CPU from, by label. */
   pids: Record<string, number>;
+  /** A cluster's in-bench broker (no services), to read state from the services. */
+  broker?: ServiceBroker;
   stop(): Promise<void>;
 }
 
@@ -82,22 +100,46 @@ async function ready(url: string): Promise<void> {
 
 /** Every service in one process, no transporter: what `npm run dev` runs. */
 export async function embeddedPlatform(env: Record<string, string> = {}): Promise<Target & { node: ClusterNode }> {
-  const node = await startNode({ services: [], transporter: "", namespace: "bench", name: "embedded", env: { ...PLATFORM_ENV, SERVICES: "", ...env } });
+  const node = await startNode({ project: BENCH_BUILD, services: [], transporter: "", namespace: "bench", name: "embedded", env: { ...PLATFORM_ENV, SERVICES: "", ...profiling("embedded"), ...env } });
   await ready(node.url);
   return { url: node.url, node, pids: { platform: node.process.pid! }, stop: async () => void (await node.stop()) };
 }
 
-/** One node per group over NATS; `groups` as SERVICES lists, the first holding `api`. */
-export async function clusterPlatform(nats: NatsServer, groups: string[][], env: Record<string, string> = {}): Promise<Target> {
+export interface NodeGroup {
+  /** Label of the node (CPU column, node ID prefix). */
+  name: string;
+  /** Its SERVICES. */
+  services: string[];
+}
+
+/**
+ * BENCH_PROFILE=gateway,checkout (node group names, `embedded`, or `all`):
+ * those nodes run with `--cpu-prof`, writing a .cpuprofile into
+ * BENCH_PROFILE_DIR (default <tmp>/moleculer-shop-profiles/) when they stop;
+ * `tsx bench/profile-summary.ts <file>` sums it up.
+ */
+const PROFILED = new Set((process.env.BENCH_PROFILE ?? "").split(",").filter(Boolean));
+export const PROFILE_DIR = path.resolve(process.env.BENCH_PROFILE_DIR ?? path.join(os.tmpdir(), "moleculer-shop-profiles"));
+
+function profiling(group: string): Record<string, string> {
+  if (!PROFILED.has(group) && !PROFILED.has("all")) return {};
+  const options = [process.env.NODE_OPTIONS, "--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${group}-${Date.now()}.cpuprofile`];
+  return { NODE_OPTIONS: options.filter(Boolean).join(" ") };
+}
+
+/** One node per group over NATS, one of them running `api`. */
+export async function clusterPlatform(nats: NatsServer, groups: NodeGroup[], env: Record<string, string> = {}): Promise<Target> {
   const cluster = await startCluster({
+    project: BENCH_BUILD,
     transporter: nats.url,
     env: { ...PLATFORM_ENV, ...env },
     readyPath: "/api/health/ready",
-    nodes: groups.map((services) => ({ services, name: services.join("_") })),
+    nodes: groups.map(({ name, services }) => ({ services, name, env: profiling(name) })),
   });
   return {
     url: cluster.gatewayUrl,
-    pids: Object.fromEntries(cluster.nodes.map((n) => [n.services.join("+"), n.process.pid!])),
+    pids: Object.fromEntries(cluster.nodes.map((n, i) => [groups[i].name, n.process.pid!])),
+    broker: cluster.broker,
     stop: () => cluster.stop(),
   };
 }

@@ -8,6 +8,7 @@
  * transporter is refused at start: events would silently stay on one node.
  */
 import type { ServiceBroker } from "moleculer";
+import { config } from "../config";
 import { MemoryBus } from "./memory-bus";
 import { eventNames } from "./names";
 import { NatsBus } from "./nats-bus";
@@ -45,7 +46,7 @@ function createBus(broker: ServiceBroker): EventBus {
   const names = eventNames(broker.namespace);
   const servers = natsServers(broker.options.transporter);
   if (!servers) return new MemoryBus(names);
-  return new NatsBus({ servers, names, connectionName: `${broker.nodeID} durable events`, logger: broker.getLogger("EVENTS") });
+  return new NatsBus({ servers, names, connectionName: `${broker.nodeID} durable events`, replicas: config.jetstreamReplicas, logger: broker.getLogger("EVENTS") });
 }
 
 /** The node's bus; each acquire is paired with a release when the service stops. */

@@ -43,9 +43,15 @@ export function headerOf(h: MsgHdrs | undefined, name: string): string | undefin
   return value ? value : undefined;
 }
 
-export async function ensureStreams(jsm: JetStreamManager, names: EventNames): Promise<void> {
+/**
+ * Both streams, each kept on `replicas` servers (JETSTREAM_REPLICAS: 1 on a
+ * single server, 3 on a 3-server cluster so that losing one server loses no
+ * event and stops no publish). An existing stream is brought to that count.
+ */
+export async function ensureStreams(jsm: JetStreamManager, names: EventNames, replicas = 1): Promise<void> {
   await ensureStream(jsm, {
     name: names.eventsStream,
+    num_replicas: replicas,
     subjects: [names.allEvents],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
@@ -55,6 +61,7 @@ export async function ensureStreams(jsm: JetStreamManager, names: EventNames): P
   });
   await ensureStream(jsm, {
     name: names.deadLetterStream,
+    num_replicas: replicas,
     subjects: [`${names.prefix}.dlq.>`],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,

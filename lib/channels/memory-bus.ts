@@ -222,6 +222,10 @@ export class MemoryBus implements EventBus {
       .map(({ data: _data, ...letter }) => letter);
   }
 
+  async deadLetterCount(group: string): Promise<number> {
+    return this.dead.filter((d) => d.group === group).length;
+  }
+
   async replay(group: string, seq?: number): Promise<number> {
     const picked = this.dead.filter((d) => d.group === group && (seq === undefined || d.seq === seq));
     for (const letter of picked) {

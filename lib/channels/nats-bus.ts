@@ -40,6 +40,8 @@ export interface NatsBusOptions {
   names: EventNames;
   /** Shows in the server's connection list. */
   connectionName: string;
+  /** Servers that keep a copy of each stream (JETSTREAM_REPLICAS); 1 when not given. */
+  replicas?: number;
   logger: { error(...args: unknown[]): void };
 }
 
@@ -78,7 +80,7 @@ export class NatsBus implements EventBus {
       reconnectTimeWait: 1000,
     });
     const jsm = await nc.jetstreamManager();
-    await ensureStreams(jsm, this.opts.names);
+    await ensureStreams(jsm, this.opts.names, this.opts.replicas ?? 1);
     return { nc, js: nc.jetstream(), jsm };
   }
 
@@ -162,6 +164,13 @@ export class NatsBus implements EventBus {
       seq = msg.seq + 1;
     }
     return found;
+  }
+
+  async deadLetterCount(group: string): Promise<number> {
+    const { jsm } = await this.ready("count dead letters");
+    // One stream info with a subject filter: the count per subject of the group, no message read.
+    const info = await jsm.streams.info(this.opts.names.deadLetterStream, { subjects_filter: this.opts.names.deadLettersOf(group) });
+    return Object.values(info.state.subjects ?? {}).reduce((sum, n) => sum + n, 0);
   }
 
   async replay(group: string, seq?: number): Promise<number> {

@@ -78,6 +78,8 @@ export interface EventBus {
   deadLetter(group: string, delivery: Delivery, reason: string): Promise<void>;
   /** The oldest `limit` dead letters of a group. */
   deadLetters(group: string, limit: number): Promise<DeadLetter[]>;
+  /** How many dead letters a group has (without reading them). */
+  deadLetterCount(group: string): Promise<number>;
   /** Publishes dead letters again, for `group` only, and removes them from the store; all of the group's without `seq`. */
   replay(group: string, seq?: number): Promise<number>;
   /** How far behind a group is; null when it never consumed. */

@@ -35,7 +35,8 @@ export function docsPage(_req: IncomingMessage, res: ServerResponse): void {
 export function docsAsset(req: IncomingMessage & { $params?: Record<string, string> }, res: ServerResponse): void {
   const file = req.$params?.file ?? "";
   if (file === "init.js") return send(res, 200, "application/javascript; charset=utf-8", INIT);
-  const type = ASSETS[file];
+  // Own keys only: "constructor" or "__proto__" would find Object's and read a file that is not there (a 500).
+  const type = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
   if (!type) {
     res.writeHead(404, { "Content-Type": "application/json; charset=utf-8" });
     res.end(JSON.stringify({ name: "NotFoundError", message: "Not found", code: 404, type: "NOT_FOUND" }));

@@ -21,7 +21,8 @@ function expand(rule: Rule): Record<string, unknown> {
 
 export function isOptional(rule: Rule): boolean {
   const r = expand(rule);
-  return r.optional === true || r.default !== undefined;
+  // A forbidden field must not be sent at all: never required.
+  return r.optional === true || r.default !== undefined || r.type === "forbidden";
 }
 
 /** An example value for a rule, for the document's examples. */
@@ -136,8 +137,15 @@ export function toJsonSchema(rule: Rule): JsonSchema {
     case "multi":
       schema.oneOf = (r.rules as Rule[]).map(toJsonSchema);
       break;
+    case "forbidden": {
+      // No value is valid; the rule's own message says where the field is changed instead.
+      schema.not = {};
+      const said = (r.messages as { forbidden?: unknown } | undefined)?.forbidden;
+      if (typeof said === "string") schema.description = said.replace(/'\{field\}'|\{field\}/g, "This field");
+      break;
+    }
     default:
-      // any, custom, forbidden...: nothing the document can say precisely.
+      // any, custom...: nothing the document can say precisely.
       break;
   }
   if (r.default !== undefined && typeof r.default !== "function") schema.default = r.default;

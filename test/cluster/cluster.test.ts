@@ -77,7 +77,7 @@ describe("a cluster of three node processes over NATS", () => {
   });
 
   it("lets `npm run repl` join and run nodes, services and call", async () => {
-    const repl = spawn(process.execPath, [path.join(BUILT_PROJECT.root, "dist/scripts/repl.js")], {
+    const repl = spawn(process.execPath, [path.join(BUILT_PROJECT.root, path.dirname(BUILT_PROJECT.configFile), "scripts/repl.js")], {
       cwd: BUILT_PROJECT.root,
       env: { ...process.env, TRANSPORTER: nats.url, NAMESPACE: cluster.namespace, METRICS_PORT: "0" },
       stdio: ["pipe", "pipe", "pipe"],

@@ -20,7 +20,11 @@ type Mode = "commit" | "nothing" | "fail-before" | "fail-after";
 /** A producer whose state change can be told to change nothing, or to fail before or after its write. */
 const Lab = {
   name: "outbox-lab",
-  mixins: [DbMixin({ collection: "lab_docs", database: "outbox_lab" }), OutboxMixin({ database: "outbox_lab", relayIntervalMs: 100 })],
+  mixins: [
+    DbMixin({ collection: "lab_docs", database: "outbox_lab" }),
+    // How the relay makes the payload of an entry written without one (after a crash): from the marked document.
+    OutboxMixin({ database: "outbox_lab", relayIntervalMs: 100, payloadOf: (_entry, changed) => ({ docId: changed.id, state: changed.state, remade: true }) }),
+  ],
   actions: {
     change: {
       visibility: "public",
@@ -39,8 +43,37 @@ const Lab = {
     },
     announce: {
       visibility: "public",
+      params: { key: { type: "string", optional: true } },
+      async handler(this: LabThis, ctx: { params: { key?: string } }) {
+        return this.publishDurable("lab.announced", { at: "now" }, undefined, { key: ctx.params.key });
+      },
+    },
+    /** Moves a document from old to new once; its event is keyed by the document and its payload made from the change. */
+    settle: {
+      visibility: "public",
+      params: { docId: "string", mode: "string" },
+      async handler(this: LabThis, ctx: { params: { docId: string; mode: Mode } }) {
+        const { docId, mode } = ctx.params;
+        const changed = await this.commitWithEvent<{ id: string; state: string }>(
+          "lab.settled",
+          (doc) => ({ docId: doc.id, state: doc.state }),
+          async (eventId) => {
+            const updated = (await this.updateWhere({ _id: docId, state: "old" }, { $set: { state: "new" }, $push: outboxMark(eventId) })) as { id: string; state: string } | null;
+            if (mode === "fail-after") throw new Error("timed out waiting for the write");
+            return updated;
+          },
+          undefined,
+          { key: docId },
+        );
+        return changed ? { ...changed } : null;
+      },
+    },
+    create: {
+      visibility: "public",
       async handler(this: LabThis) {
-        return this.publishDurable("lab.announced", { at: "now" });
+        const docId = newId();
+        await this.adapter.insert({ _id: docId, state: "old" });
+        return docId;
       },
     },
   },
@@ -58,7 +91,7 @@ describe("the outbox", () => {
     const record = (e: EventEnvelope) => void received.push(e);
     broker.createService({
       name: "listener",
-      mixins: [ChannelsMixin({ "lab.changed": record, "lab.announced": record, "order.paid": record }, { retryDelayMs: 20, maxDeliveries: 3 })],
+      mixins: [ChannelsMixin({ "lab.changed": record, "lab.announced": record, "lab.settled": record, "order.paid": record }, { retryDelayMs: 20, maxDeliveries: 3 })],
     } as ServiceSchema);
     await broker.start();
     outbox = (service) => (broker.getLocalService(service) as unknown as { outbox: OutboxStore }).outbox;
@@ -119,5 +152,39 @@ describe("the outbox", () => {
     const id = await broker.call<string, unknown>("outbox-lab.announce", {});
     await waitUntil(() => received.some((e) => e.id === id), { description: "lab.announced", timeoutMs: 10_000 });
     expect(received.filter((e) => e.id === id)).toHaveLength(1);
+  });
+
+  it("gives an event with a key one id: written again, it is the same event, published once", async () => {
+    const key = newId();
+    const first = await broker.call<string, unknown>("outbox-lab.announce", { key });
+    const again = await broker.call<string, unknown>("outbox-lab.announce", { key });
+    expect(again).toBe(first);
+    expect(await broker.call("outbox-lab.announce", { key: newId() })).not.toBe(first);
+    await waitUntil(() => received.some((e) => e.id === first), { description: "the keyed event", timeoutMs: 10_000 });
+    const lab = broker.getLocalService("outbox-lab") as unknown as OutboxMethods;
+    await lab.relayOutbox();
+    expect(received.filter((e) => e.id === first)).toHaveLength(1);
+  });
+
+  it("makes the payload from the changed document, and a repeat of the change is the same event", async () => {
+    const docId = await broker.call<string, unknown>("outbox-lab.create", {});
+    expect(await broker.call("outbox-lab.settle", { docId, mode: "commit" })).toMatchObject({ id: docId, state: "new" });
+    // A producer repeating itself (after a crash, say) finds the change made: nothing new to tell.
+    expect(await broker.call("outbox-lab.settle", { docId, mode: "commit" })).toBeNull();
+    await waitUntil(() => eventsOf("lab.settled").some((e) => (e.payload as { docId: string }).docId === docId), { description: "lab.settled", timeoutMs: 10_000 });
+    const lab = broker.getLocalService("outbox-lab") as unknown as OutboxMethods;
+    await lab.relayOutbox();
+    const events = eventsOf("lab.settled").filter((e) => (e.payload as { docId: string }).docId === docId);
+    expect(events).toHaveLength(1);
+    expect(events[0].payload).toEqual({ docId, state: "new" });
+  });
+
+  it("has the relay make the payload of an entry whose producer stopped before writing it", async () => {
+    const docId = await broker.call<string, unknown>("outbox-lab.create", {});
+    await expect(broker.call("outbox-lab.settle", { docId, mode: "fail-after" })).rejects.toThrow("timed out waiting for the write");
+    const [pending] = (await outbox("outbox-lab").unsettled(10, Date.now())).filter((entry) => entry.event === "lab.settled");
+    expect(pending).toMatchObject({ status: "pending", payload: null });
+    await waitUntil(() => received.some((e) => e.id === pending.id), { description: "the recovered event", timeoutMs: 15_000 });
+    expect(received.find((e) => e.id === pending.id)?.payload).toEqual({ docId, state: "new", remade: true });
   });
 });

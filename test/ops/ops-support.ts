@@ -6,22 +6,17 @@ import { assertFreshBuild as assertBuildIsFresh } from "../support/fresh-build";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { BUILT_PROJECT, type BuiltProject, type ClusterNodeSpec } from "../support/cluster";
+import type { Context } from "moleculer";
+import { BUILT_PROJECT, startCluster, type BuiltProject, type Cluster, type ClusterNodeSpec } from "../support/cluster";
+import { startNatsServer, type NatsServer } from "../support/nats-server";
+import { waitUntil } from "../support/wait-until";
 import { builtGroups } from "../../scripts/cluster-processes";
 import { makeTempDir } from "../support/temp-dirs";
 
 
-/**
- * The build the suites' node processes run: `npm run build`'s dist/ (npm test
- * builds first), or the output of `tsc -p tsconfig.build.json --outDir DIR`
- * named by TEST_BUILD_DIR, so a developer can test without rewriting the
- * dist/ that other suites are using. DIR needs a node_modules link to this
- * repository's (`ln -s $PWD/node_modules DIR/node_modules`).
- */
+/** The build the suites' node processes run (TEST_BUILD_DIR or dist/, see BUILT_PROJECT). */
 export function testedBuild(): BuiltProject {
-  const dir = process.env.TEST_BUILD_DIR;
-  if (!dir) return BUILT_PROJECT;
-  return { root: path.resolve(dir), configFile: "moleculer.config.js", serviceDir: "services" };
+  return BUILT_PROJECT;
 }
 
 /** One node per service group of `npm run cluster` (gateway, accounts, catalog, ...), as far as the build has them. */
@@ -101,4 +96,38 @@ export function sampleValue(samples: Sample[], name: string, labels: Record<stri
 export async function fetchText(url: string): Promise<{ status: number; text: string }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
   return { status: res.status, text: await res.text() };
+}
+
+/**
+ * The platform (one node per service group, over a private NATS) with
+ * TRACING_EXPORTER=Event, and a service of the test's broker, `collector`,
+ * that every node knows of and that keeps the spans they emit.
+ */
+export async function startTracedPlatform(collector: string, spans: unknown[]): Promise<{ nats: NatsServer; cluster: Cluster }> {
+  assertFreshBuild();
+  const nats = await startNatsServer();
+  const cluster = await startCluster({
+    project: testedBuild(),
+    transporter: nats.url,
+    env: { TRACING_EXPORTER: "Event", LOG_LEVEL: "warn" },
+    readyPath: "/api/health/ready",
+    nodes: platformNodes(),
+  });
+  cluster.broker.createService({
+    name: collector,
+    events: {
+      "$tracing.spans"(ctx: Context<unknown[]>) {
+        spans.push(...ctx.params);
+      },
+    },
+  });
+  // The nodes emit spans to a listener they know of: wait until each sees the collector.
+  await waitUntil(
+    async () => {
+      const views = await Promise.all(cluster.nodes.map((node) => cluster.broker.call<{ name: string }[], object>("$node.services", { onlyAvailable: true }, { nodeID: node.nodeID })));
+      return views.every((services) => services.some((service) => service.name === collector));
+    },
+    { description: `every node to see ${collector}`, timeoutMs: 15_000 },
+  );
+  return { nats, cluster };
 }

@@ -10,12 +10,11 @@
  * exception is moleculer-web's own: the gateway's span names the HTTP method
  * and URL (its `req.method` and `req.url`), never the body or headers.
  */
-import type { Context } from "moleculer";
-import { startNatsServer, type NatsServer } from "../support/nats-server";
-import { startCluster, type Cluster } from "../support/cluster";
+import type { NatsServer } from "../support/nats-server";
+import type { Cluster } from "../support/cluster";
 import { api, type ApiClient } from "../support/http";
 import { waitUntil } from "../support/wait-until";
-import { assertFreshBuild, platformNodes, testedBuild } from "./ops-support";
+import { platformNodes, startTracedPlatform } from "./ops-support";
 
 interface Span {
   id: string;
@@ -58,32 +57,7 @@ describe("one HTTP request, one trace", () => {
   }
 
   beforeAll(async () => {
-    assertFreshBuild();
-    nats = await startNatsServer();
-    cluster = await startCluster({
-      project: testedBuild(),
-      transporter: nats.url,
-      env: { TRACING_EXPORTER: "Event", LOG_LEVEL: "warn" },
-      readyPath: "/api/health/ready",
-      nodes: platformNodes(),
-    });
-    cluster.broker.createService({
-      name: "span-collector",
-      events: {
-        "$tracing.spans"(ctx: Context<Span[]>) {
-          spans.push(...ctx.params);
-        },
-      },
-    });
-    // The nodes emit spans to a listener they know of: wait until each sees the collector.
-    await waitUntil(
-      async () => {
-        const views = await Promise.all(cluster.nodes.map((node) =>
-          cluster.broker.call<{ name: string }[], object>("$node.services", { onlyAvailable: true }, { nodeID: node.nodeID })));
-        return views.every((services) => services.some((service) => service.name === "span-collector"));
-      },
-      { description: "every node to see the span collector", timeoutMs: 15_000 },
-    );
+    ({ nats, cluster } = await startTracedPlatform("span-collector", spans));
     http = api(`${cluster.gatewayUrl}/api`);
   }, 120_000);
 

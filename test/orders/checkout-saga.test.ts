@@ -83,7 +83,7 @@ beforeAll(async () => {
     updateWhere: async (filter, update) => transform(await adapter.updateOneWhere(filter, update)),
     findEntityById: async (id) => transform(await adapter.findOne({ _id: id })),
   };
-  book = new OrderBook(store, { leaseMs: LEASE_MS });
+  book = new OrderBook(store, { leaseMs: LEASE_MS, announce: (_event, _payloadOf, change) => change(newId()), payloadOf: () => ({}) });
 });
 
 afterAll(async () => {
@@ -103,9 +103,13 @@ function harness(shop = new StandIns()): Harness {
   const events: string[] = [];
   const settled: OrderDoc[] = [];
   const saga = new CheckoutSaga({
-    book,
+    // Each status change and its event: what the outbox mixin's commitWithEvent does, recorded.
+    book: book.announcingWith(async (event, _payloadOf, change) => {
+      const changed = await change(newId());
+      if (changed) events.push(event);
+      return changed;
+    }),
     calls: shop,
-    publish: async (event) => void events.push(event),
     settleKey: async (order) => void settled.push(order),
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     afterStep: (step) => steps.push(step),
@@ -177,6 +181,20 @@ describe("a checkout that fails", () => {
     expect(outcomeOf(order).retryable).toBe(true);
 
     const later = await h.saga.resume(await expireLease(order));
+    expect(later).toMatchObject({ status: "failed", saga: { cleanup: false } });
+  });
+
+  it("reservation timed out and landed after its release: released again once the lease ran out", async () => {
+    const h = harness();
+    h.shop.fail("reserve", timeout("products.reserve"));
+    const order = await h.saga.run(await pendingOrder(), CARD);
+    expect(h.shop.log).toEqual(["reserve", "release"]);
+    expect(order).toMatchObject({ status: "failed", failure: { code: 504 }, saga: { cleanup: true } });
+    // The reserve call was still on its way: it reached products after the release had found nothing.
+    h.shop.reservation = "reserved";
+
+    const later = await h.saga.resume(await expireLease(order));
+    expect(h.shop.reservation).toBe("released");
     expect(later).toMatchObject({ status: "failed", saga: { cleanup: false } });
   });
 
@@ -292,8 +310,9 @@ describe("failure classification", () => {
     expect(isDefinitive(new Error("boom"))).toBe(false);
   });
 
-  it("undoes the payment once an authorization may exist", () => {
-    expect(compensationPlan("reserve", false)).toEqual({ stock: true, payment: false, recheck: false });
+  it("undoes the payment once an authorization may exist, and a timed-out step once more later", () => {
+    expect(compensationPlan("reserve", false)).toEqual({ stock: true, payment: false, recheck: true });
+    expect(compensationPlan("reserve", true)).toEqual({ stock: true, payment: false, recheck: false });
     expect(compensationPlan("authorize", true)).toEqual({ stock: true, payment: false, recheck: false });
     expect(compensationPlan("authorize", false)).toEqual({ stock: true, payment: true, recheck: true });
     expect(compensationPlan("capture", true)).toEqual({ stock: true, payment: true, recheck: false });

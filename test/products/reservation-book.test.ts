@@ -107,6 +107,25 @@ describe("a reservation released while reserve() is taking stock", () => {
   });
 });
 
+describe("a reserve() that lands while release() looks (its call was still on its way)", () => {
+  it("is released too: found open after the claim missed it, it is claimed again", async () => {
+    const update = store.updateOneWhere.bind(store);
+    let landed: Promise<unknown> | undefined;
+    store.updateOneWhere = async (filter, change) => {
+      const done = await update(filter, change);
+      // The release's claim found nothing; the reserve lands before the release reads the record.
+      if (!done && !landed && (change.$set as { status?: string } | undefined)?.status === "released") {
+        landed = book().reserve("o-6", ORDER);
+        await landed;
+      }
+      return done;
+    };
+    await expect(book().release("o-6")).resolves.toMatchObject({ status: "released" });
+    expect(ledger.levels("lamp")).toEqual({ stock: 5, reserved: 0 });
+    expect(ledger.levels("mug")).toEqual({ stock: 5, reserved: 0 });
+  });
+});
+
 describe("a reserve() that stopped halfway (a crashed node)", () => {
   it("is released by the sweeper after its expiry, giving back only the lines it counted", async () => {
     const held = ledger.hold("mug");

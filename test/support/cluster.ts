@@ -23,12 +23,16 @@ export interface BuiltProject {
   serviceDir: string;
 }
 
-/** This repository's `npm run build` output. */
-export const BUILT_PROJECT: BuiltProject = {
-  root: path.resolve(__dirname, "..", ".."),
-  configFile: "dist/moleculer.config.js",
-  serviceDir: "dist/services",
-};
+/**
+ * This repository's `npm run build` output, or the output of
+ * `tsc -p tsconfig.build.json --outDir DIR` named by TEST_BUILD_DIR, so a
+ * developer can run suites without rewriting the dist/ other suites are
+ * using. DIR needs a link to this repository's node_modules
+ * (`ln -s $PWD/node_modules DIR/node_modules`).
+ */
+export const BUILT_PROJECT: BuiltProject = process.env.TEST_BUILD_DIR
+  ? { root: path.resolve(process.env.TEST_BUILD_DIR), configFile: "moleculer.config.js", serviceDir: "services" }
+  : { root: path.resolve(__dirname, "..", ".."), configFile: "dist/moleculer.config.js", serviceDir: "dist/services" };
 
 const DEFAULT_READY_PATH = "/api/health/live";
 const DEFAULT_READY_TIMEOUT_MS = 45_000;
