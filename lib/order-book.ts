@@ -23,16 +23,11 @@ import type { OrderDoc, OrderEvent, SagaStep } from "./order-model";
 import { outboxMark } from "./outbox";
 
 /**
- * Writes `event` ahead, runs `change(eventId)` and publishes the event with
- * `payloadOf(changed)` when it changed something (the outbox mixin's
+ * Writes `event` ahead, runs `change(eventId)` and publishes the event, made
+ * from the changed order, when it changed something (the outbox mixin's
  * commitWithEvent, keyed by `key`).
  */
-export type Announcer = (
-  event: OrderEvent,
-  payloadOf: (changed: OrderDoc) => Record<string, unknown>,
-  change: (eventId: string) => Promise<OrderDoc | null>,
-  key: string,
-) => Promise<OrderDoc | null | undefined>;
+export type Announcer = (event: OrderEvent, change: (eventId: string) => Promise<OrderDoc | null>, key: string) => Promise<OrderDoc | null | undefined>;
 
 /** What the DB mixin gives the orders service (mixins/db.mixin.ts). */
 export interface OrderStore {
@@ -68,19 +63,17 @@ export class OrderBook {
   private readonly clock: () => number;
 
   private readonly announcer: Announcer;
-  private readonly payloadOf: (changed: OrderDoc, reason: string) => Record<string, unknown>;
 
-  constructor(db: OrderStore, opts: { leaseMs: number; now?: () => number; announce: Announcer; payloadOf: (changed: OrderDoc, reason: string) => Record<string, unknown> }) {
+  constructor(db: OrderStore, opts: { leaseMs: number; now?: () => number; announce: Announcer }) {
     this.db = db;
     this.leaseMs = opts.leaseMs;
     this.clock = opts.now ?? Date.now;
     this.announcer = opts.announce;
-    this.payloadOf = opts.payloadOf;
   }
 
   /** The same book, announcing through `announce` (one that carries a request's id). */
   announcingWith(announce: Announcer): OrderBook {
-    return new OrderBook(this.db, { leaseMs: this.leaseMs, now: this.clock, announce, payloadOf: this.payloadOf });
+    return new OrderBook(this.db, { leaseMs: this.leaseMs, now: this.clock, announce });
   }
 
   now(): number {
@@ -104,7 +97,7 @@ export class OrderBook {
     const { filter, update } = transitionUpdate(order.status, to, { at: this.iso(), reason, set: opts.set });
     const change = async (eventId: string) =>
       (await this.db.updateWhere({ _id: order.id, ...filter, ...opts.where }, { ...update, $push: { ...update.$push, ...outboxMark(eventId) } })) as OrderDoc | null;
-    return (await this.announcer(`order.${to}` as OrderEvent, (changed) => this.payloadOf(changed, reason), change, order.id)) ?? null;
+    return (await this.announcer(`order.${to}` as OrderEvent, change, order.id)) ?? null;
   }
 
   /**

@@ -113,13 +113,18 @@ export function publicOrder(doc: OrderDoc): PublicOrder {
 
 export type OrderEvent = "order.paid" | "order.failed" | "order.cancelled" | "order.shipped" | "order.delivered";
 
-/** What every order event carries: who and what for routing, the order as its owner sees it. */
-/** Why the order reached the status `event` announces, as its history says. */
-export function reasonOf(doc: OrderDoc, event: string): string | undefined {
+/**
+ * The payload of `event` (order.<status>) made from the order as its change
+ * to that status left it, with the reason its history gives: the same when
+ * the change is made and when the outbox relay remakes it after a crash.
+ */
+export function announcementOf(doc: OrderDoc, event: string) {
   const status = event.replace(/^order\./, "");
-  return [...(doc.history ?? [])].reverse().find((change) => change.status === status)?.reason;
+  const change = [...doc.history].reverse().find((entry) => entry.status === status);
+  return orderEventPayload(doc, change?.reason);
 }
 
+/** What every order event carries: who and what for routing, the order as its owner sees it. */
 export function orderEventPayload(doc: OrderDoc, reason?: string) {
   return {
     orderId: String(doc.id),

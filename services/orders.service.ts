@@ -40,20 +40,18 @@ import { newOrder, prepareCheckout } from "../lib/checkout-prepare";
 import { errorOf, outcomeOf } from "../lib/checkout-failures";
 import { CheckoutSaga, LeftForRecovery } from "../lib/checkout-saga";
 import { LeaseLost, OrderBook, ownerToken, type Announcer } from "../lib/order-book";
-import type { OutboxDoc } from "../lib/outbox";
 import { shopMetrics, withOrderMetrics } from "../lib/metrics";
 import {
+  announcementOf,
   cardOf,
   CHECKOUT_PARAMS,
   ORDER_ID_RULE,
   ORDER_INDEXES,
-  orderEventPayload,
   PAGE_PARAMS,
   publicOrder,
   STATUS_FILTER_RULE,
   TRACED_CHECKOUT_PARAMS,
   type CheckoutParams,
-  reasonOf,
   type OrderDoc,
   type SagaStep,
 } from "../lib/order-model";
@@ -113,15 +111,9 @@ function deadlineOf(ctx: ShopContext<unknown>): number {
   return Date.now() + Math.max(0, timeout - ANSWER_MARGIN_MS);
 }
 
-/** An event's payload made again from the order its change marked (outbox recovery after a crash). */
-function recoveredPayload(entry: OutboxDoc, changed: Record<string, unknown>): Record<string, unknown> {
-  const order = changed as unknown as OrderDoc;
-  return orderEventPayload(order, reasonOf(order, entry.event));
-}
-
 const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = {
   name: "orders",
-  mixins: [DbMixin({ collection: "orders", indexes: ORDER_INDEXES }), OutboxMixin({ database: "orders", payloadOf: recoveredPayload })],
+  mixins: [DbMixin({ collection: "orders", indexes: ORDER_INDEXES }), OutboxMixin({ database: "orders", payloadOf: (entry, changed) => announcementOf(changed as unknown as OrderDoc, entry.event) })],
 
   settings: {
     rest: "/",
@@ -212,10 +204,10 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
      * the status change that marks it (OrderBook.transition), relayed to
      * JetStream. The order names the event (it reaches each status once), so
      * a repeat after a crash is the same event. Payloads come from
-     * orderEventPayload: no card data.
+     * announcementOf: no card data.
      */
     announcer(ctx?: Context): Announcer {
-      return (event, payloadOf, change, key) => this.commitWithEvent(event, payloadOf, change, ctx, { key });
+      return (event, change, key) => this.commitWithEvent(event, (changed: OrderDoc) => announcementOf(changed, event), change, ctx, { key });
     },
 
     bookFor(ctx?: Context) {
@@ -354,7 +346,7 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
       this.logger.warn(`FAULT_CRASH_AFTER_STEP=${this.settings.faultCrashAfterStep}: this node exits right after recording that checkout step (crash tests only).`);
     }
     // Every status change the book writes is counted (shop_orders_total, checkout durations: lib/metrics.ts).
-    this.book = new OrderBook(withOrderMetrics(this, shopMetrics(this.broker)), { leaseMs: this.settings.staleAfterMs, announce: this.announcer(), payloadOf: orderEventPayload });
+    this.book = new OrderBook(withOrderMetrics(this, shopMetrics(this.broker)), { leaseMs: this.settings.staleAfterMs, announce: this.announcer() });
     this.keyStore = createAdapter({ collection: "idempotency", database: "orders" });
     this.keyStore.init(this.broker, this);
     await this.keyStore.connect();

@@ -83,7 +83,7 @@ beforeAll(async () => {
     updateWhere: async (filter, update) => transform(await adapter.updateOneWhere(filter, update)),
     findEntityById: async (id) => transform(await adapter.findOne({ _id: id })),
   };
-  book = new OrderBook(store, { leaseMs: LEASE_MS, announce: (_event, _payloadOf, change) => change(newId()), payloadOf: () => ({}) });
+  book = new OrderBook(store, { leaseMs: LEASE_MS, announce: (_event, change) => change(newId()) });
 });
 
 afterAll(async () => {
@@ -104,7 +104,7 @@ function harness(shop = new StandIns()): Harness {
   const settled: OrderDoc[] = [];
   const saga = new CheckoutSaga({
     // Each status change and its event: what the outbox mixin's commitWithEvent does, recorded.
-    book: book.announcingWith(async (event, _payloadOf, change) => {
+    book: book.announcingWith(async (event, change) => {
       const changed = await change(newId());
       if (changed) events.push(event);
       return changed;
