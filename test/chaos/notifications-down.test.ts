@@ -43,6 +43,8 @@ describe("8 orders placed while every notifications node is down", () => {
     ]);
     notificationsNode = platform.cluster.nodes[1];
     http = api(`${platform.cluster.gatewayUrl}/api`);
+    // moleculer-web builds its routes a moment after the services join: wait for the checkout's.
+    await waitUntil(async () => (await http.get("/orders")).status !== 404, { description: "the orders routes", timeoutMs: 15_000, intervalMs: 100 });
   }, 120_000);
 
   afterAll(async () => {

@@ -41,6 +41,8 @@ describe("an orders process killed between an order's change to paid and its pub
     ]);
     crashingOrders = platform.cluster.nodes[1];
     http = api(`${platform.cluster.gatewayUrl}/api`);
+    // moleculer-web builds its routes a moment after the services join: wait for the checkout's.
+    await waitUntil(async () => (await http.get("/orders")).status !== 404, { description: "the orders routes", timeoutMs: 15_000, intervalMs: 100 });
     db = await MongoClient.connect(platform.mongo.uri, { useUnifiedTopology: true });
   }, 120_000);
 
