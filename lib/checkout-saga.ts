@@ -4,9 +4,14 @@
  *
  *   reserve stock -> authorize -> capture -> commit stock -> paid -> clear cart -> order.paid
  *
- * Each step is recorded on the order (saga.step and a flag) before the next
- * starts, under the saga's lease (lib/order-book.ts), so a crash leaves an
- * order that says how far it got. Capturing the payment is the pivot: before
+ * The order records only what recovery cannot learn elsewhere, under the
+ * saga's lease (lib/order-book.ts): that it exists (`created`), that it was
+ * authorized (the last point where a cancel stops it, and the lease is
+ * renewed) and how it ended. Whether stock was reserved or the payment
+ * captured is asked of products and payments by the sweeper, whatever the
+ * step says, so recording those steps as well would only cost writes (each
+ * one a write of the whole order, on NeDB the largest cost of a checkout:
+ * bench/README.md). Capturing the payment is the pivot: before
  * it, a failure (or the customer cancelling) undoes what was done, in
  * reverse: refund or void the payment, release the stock; the order ends
  * `failed` (or `cancelled`) with the answer the client got. After it, the saga
@@ -83,7 +88,7 @@ export interface SagaDeps {
   /** Keeps the answer of a finished checkout under its Idempotency-Key. */
   settleKey(order: OrderDoc): Promise<void>;
   logger: SagaLogger;
-  /** Called right after each step is recorded (fault injection for crash tests). */
+  /** Called right after each step went through, recorded or not (fault injection for crash tests). */
   afterStep?(step: SagaStep, order: OrderDoc): void;
 }
 
@@ -123,13 +128,13 @@ export class CheckoutSaga {
     let step: ForwardStep = "reserve";
     try {
       await this.calls.reserve(order);
-      order = await this.record(order, "reserved", { "saga.reserved": true });
+      order = this.passed(order, "reserved", { reserved: true });
       step = "authorize";
       const authorized = await this.calls.authorize(order, card);
-      order = await this.record(order, "authorized", { "saga.authorized": true, payment: paymentOf(authorized) });
+      order = await this.record(order, "authorized", { "saga.reserved": true, "saga.authorized": true, payment: paymentOf(authorized) });
       step = "capture";
       const captured = await this.calls.capture(order, authorized.transactionId);
-      order = await this.record(order, "captured", { "saga.captured": true, payment: paymentOf(captured) }, true);
+      order = this.passed({ ...order, payment: paymentOf(captured) }, "captured", { captured: true });
     } catch (err) {
       if (err instanceof LeaseLost || err instanceof SagaHalted) throw err;
       // Raised when recording a step whose call went through: everything up to it is undone.
@@ -151,13 +156,23 @@ export class CheckoutSaga {
         if (err instanceof SagaHalted) throw err;
         // The reservation is gone (expired, released): the sale cannot stand, the payment is given back.
         if (isClientError(err)) return this.abandon(order, checkoutFailure(err, order.id), compensationPlan("commit", true), "failed");
-        await this.book.amend(order, { "saga.leaseUntil": 0 }, { "saga.owner": order.saga.owner }, true).catch(() => null);
+        // Left to the sweeper at once (lease released), told that the money is taken: it only has to commit.
+        const captured = { "saga.step": "captured", "saga.captured": true, payment: order.payment, "saga.leaseUntil": 0 };
+        await this.book.amend(order, captured, { "saga.owner": order.saga.owner }, true).catch(() => null);
         throw new LeftForRecovery(order.id, err);
       }
-      order = await this.record(order, "committed", { "saga.committed": true }, true);
+      order = this.passed(order, "committed", { committed: true });
     }
     // Paid, with what follows still owed under the lease: a crash before it is done leaves it to the sweeper.
-    const paid = await this.book.finish(order, "paid", "payment captured", { "saga.step": "paid", "saga.leaseUntil": this.book.now() + this.book.leaseMs });
+    const paid = await this.book.finish(order, "paid", "payment captured", {
+      payment: order.payment,
+      "saga.step": "paid",
+      "saga.reserved": true,
+      "saga.authorized": true,
+      "saga.captured": true,
+      "saga.committed": true,
+      "saga.leaseUntil": this.book.now() + this.book.leaseMs,
+    });
     this.deps.afterStep?.("paid", paid);
     return this.announcePaid(paid);
   }
@@ -197,18 +212,15 @@ export class CheckoutSaga {
     if (order.status === "paid") return this.announcePaid(order);
     if (order.status !== "pending") return this.cleanUp(order);
     if (order.saga.captured || order.saga.committed) return this.complete(order);
-    // Past `created`, an authorization (or capture) may exist that was never recorded: payments knows.
-    const paymentMayExist = order.saga.step !== "created";
-    if (paymentMayExist) {
-      const payment = await this.calls.payment(order);
-      if (payment?.status === "captured") {
-        const captured = await this.record(order, "captured", { "saga.authorized": true, "saga.captured": true, payment: paymentOf(payment) }, true);
-        return this.complete(captured);
-      }
+    // The authorization and the capture are recorded late or not at all: whatever the step, payments knows.
+    const payment = await this.calls.payment(order);
+    if (payment?.status === "captured") {
+      const captured = await this.record(order, "captured", { "saga.authorized": true, "saga.captured": true, payment: paymentOf(payment) }, true);
+      return this.complete(captured);
     }
     // Its owner may only be slow, not dead: a call of its still in flight could authorize late, so payments is asked again later.
     // (A reserve of its may be in flight as well: the stock is released again later, whatever the step.)
-    const plan = { stock: true, payment: paymentMayExist, recheck: true };
+    const plan = { stock: true, payment: true, recheck: true };
     if (order.saga.cancelRequested) return this.abandon(order, cancelledDuringCheckout(order.id), plan, "cancelled");
     return this.abandon(order, interrupted(order.id), plan, "failed");
   }
@@ -239,6 +251,13 @@ export class CheckoutSaga {
     });
     if (!cancelled) return null;
     return this.cleanUp(cancelled);
+  }
+
+  /** A step that went through and is not recorded (recovery asks the callee): the order as the saga now knows it. */
+  private passed(order: OrderDoc, step: SagaStep, flags: Partial<OrderDoc["saga"]>): OrderDoc {
+    const now: OrderDoc = { ...order, saga: { ...order.saga, ...flags } };
+    this.deps.afterStep?.(step, now);
+    return now;
   }
 
   /** Records a step as the saga's owner; fault injection may stop the saga right after. */

@@ -83,9 +83,45 @@ class NeDbAdapter extends (MemoryAdapter as unknown as new (opts: object) => any
   // before the next starts: the filter check and the write are one step.
   async updateOneWhere(filter: Doc, update: Doc): Promise<Doc | null> {
     // NeDB's own promise API: the stock adapter's promisified `update` warns (DEP0174) on every call.
-    const { numAffected, affectedDocuments } = await this.db.updateAsync(filter, update, { multi: false, returnUpdatedDocs: true });
+    const { numAffected, affectedDocuments } = await this.db.updateAsync(byIdLast(filter), update, { multi: false, returnUpdatedDocs: true });
     return numAffected > 0 ? affectedDocuments : null;
   }
+
+  findOne(query: Doc): Promise<Doc | null> {
+    return super.findOne(byIdLast(query));
+  }
+
+  find(params: { query?: Doc } = {}): Promise<Doc[]> {
+    return super.find(params.query ? { ...params, query: byIdLast(params.query) } : params);
+  }
+
+  count(params: { query?: Doc } = {}): Promise<number> {
+    return super.count(params.query ? { ...params, query: byIdLast(params.query) } : params);
+  }
+
+  updateMany(query: Doc, update: Doc): Promise<number> {
+    return super.updateMany(byIdLast(query), update);
+  }
+
+  removeMany(query: Doc): Promise<number> {
+    return super.removeMany(byIdLast(query));
+  }
+}
+
+/**
+ * NeDB looks a query's candidates up in the index of its LAST plain-valued
+ * indexed field (Datastore._getRawCandidates) and matches the rest against
+ * each: `{ _id, status: "paid" }` scanned every paid order, so updates slowed
+ * down as orders piled up. With `_id` last, the candidates are one document.
+ */
+function byIdLast(query: Doc): Doc {
+  const id: unknown = query._id;
+  const plain = typeof id === "string" || typeof id === "number";
+  if (!plain) return query;
+  const keys = Object.keys(query);
+  if (keys[keys.length - 1] === "_id") return query;
+  const { _id, ...rest } = query;
+  return { ...rest, _id };
 }
 
 const OBJECT_ID_HEX = /^[0-9a-f]{24}$/;
@@ -212,6 +248,6 @@ export function createAdapter(
   if (config.mongoUri) {
     return new MongoDbAdapter(config.mongoUri, mongoDatabaseName(config.mongoUri, opts.database), opts.collection) as unknown as DbAdapter;
   }
-  if (config.nodeEnv === "test") return new NeDbAdapter({}) as DbAdapter;
-  return new NeDbAdapter({ filename: path.join(config.dataDir, `${opts.collection}.db`) }) as DbAdapter;
+  if (config.nodeEnv === "test") return new NeDbAdapter({}) as unknown as DbAdapter;
+  return new NeDbAdapter({ filename: path.join(config.dataDir, `${opts.collection}.db`) }) as unknown as DbAdapter;
 }

@@ -3,8 +3,10 @@
  * whose producer stopped (crash) by asking whether their change is visible,
  * publishes ready ones oldest first (each claimed first, so relays on
  * several nodes of a service rarely publish the same entry twice), and prunes
- * old history. A pass runs after each write (trigger) and every interval
- * (retries after a failed publish, entries left by a crash).
+ * old history. A pass runs at start, when triggered and every interval
+ * (retries after a failed publish, entries left by a crash). The producer
+ * publishes its own entries at once (deliver); passes pick up what that
+ * could not do.
  */
 import { reasonText, type EventEnvelope } from "./channels/types";
 import { toEnvelope, type OutboxDoc, type OutboxStore } from "./outbox";
@@ -29,7 +31,7 @@ export interface RelayOptions {
 
 const BATCH = 100;
 /** A claimed entry is left to its relay this long (a publish takes milliseconds; a dead relay's claim runs out). */
-const CLAIM_MS = 30_000;
+export const CLAIM_MS = 30_000;
 /** Publishing failed (NATS away): the entry waits this long before the next try. */
 const RETRY_MS = 2_000;
 /** A pending entry younger than this is most likely a write still under way: not looked at yet. */
@@ -47,6 +49,7 @@ export class OutboxRelay {
   private again = false;
   private stopped = false;
   private prunedAt = 0;
+  private readonly delivering = new Set<Promise<void>>();
 
   constructor(private readonly opts: RelayOptions) {}
 
@@ -69,6 +72,44 @@ export class OutboxRelay {
     });
   }
 
+  /**
+   * Publishes an entry its producer just wrote or settled (still `from`:
+   * pending with its change stored, or ready and claimed by the producer)
+   * without waiting for a pass, and marks it sent: no claim, no query for
+   * due entries. Resolves when done, never rejects: a failed publish leaves
+   * the entry ready for the passes to retry. A pass that settles the entry
+   * while this is under way (it took longer than SETTLE_AFTER_MS) publishes
+   * it again under the same id, which consumers and JetStream drop.
+   */
+  deliver(envelope: EventEnvelope, from: "pending" | "ready"): Promise<void> {
+    const delivery = this.publishOwn(envelope, from).finally(() => this.delivering.delete(delivery));
+    this.delivering.add(delivery);
+    return delivery;
+  }
+
+  private async publishOwn(envelope: EventEnvelope, from: "pending" | "ready"): Promise<void> {
+    const { store, logger } = this.opts;
+    try {
+      await this.opts.publish(envelope);
+    } catch (err) {
+      logger.warn(`Outbox: ${envelope.event} ${envelope.id} not published yet (${reasonText(err)}); retrying`);
+      try {
+        if (from === "pending") await store.readyForRetry(envelope.id, envelope.payload, reasonText(err), RETRY_MS);
+        else await store.failed(envelope.id, reasonText(err), RETRY_MS);
+      } catch (writeErr) {
+        // Still pending (or claimed): a pass confirms it, or takes it when the claim runs out.
+        logger.warn(`Outbox: ${envelope.event} ${envelope.id} not marked for a retry: ${reasonText(writeErr)}`);
+      }
+      return;
+    }
+    try {
+      await store.sentFrom(envelope.id, from);
+    } catch (err) {
+      // Published: at worst a pass publishes it once more.
+      logger.warn(`Outbox: ${envelope.event} ${envelope.id} published but not marked sent: ${reasonText(err)}`);
+    }
+  }
+
   /** One pass now (after any running one); answers how many events it published. */
   async runOnce(): Promise<number> {
     await this.running;
@@ -79,6 +120,7 @@ export class OutboxRelay {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
+    await Promise.all(this.delivering);
   }
 
   private async passes(): Promise<number> {

@@ -8,7 +8,9 @@
  *   1. the event goes into the outbox as `pending` (nothing is published yet);
  *   2. the state change runs, and marks the changed document with the event id
  *      (`$push: { outboxEvents: id }`, see outboxMark) in the same write;
- *   3. the entry becomes `ready`; the relay publishes it and marks it `sent`.
+ *   3. the producer publishes it and marks it `sent` (the relay's claim
+ *      and its query for due entries are not needed for that); if that
+ *      publish fails, the entry becomes `ready` and the relay publishes it.
  *
  * A crash after 1 leaves a `pending` entry, and the relay asks whether its
  * change is visible (the marked document exists): yes, it is published; no,
@@ -19,7 +21,8 @@
  * event id, which is the entry's id, and JetStream drops a second publish of
  * it within its duplicate window.
  *
- * `publishDurable` skips step 1-2 (the entry is `ready` at once), for events
+ * `publishDurable` skips step 1-2 (the entry is `ready` at once, claimed by
+ * its producer while it publishes it), for events
  * that are themselves the fact to record, or whose change is already stored
  * and idempotently repeated by its caller.
  *
@@ -74,7 +77,7 @@ export function outboxEventId(source: string, event: string, key: string): strin
   return createHash("sha256").update(`${source}\n${event}\n${key}`).digest("hex").slice(0, 24);
 }
 
-export function toEnvelope(doc: OutboxDoc): EventEnvelope {
+export function toEnvelope(doc: Pick<OutboxDoc, "id" | "event" | "payload" | "occurredAt" | "requestId" | "source">): EventEnvelope {
   return {
     id: String(doc.id),
     event: doc.event,
@@ -89,7 +92,10 @@ export class OutboxStore {
   constructor(private readonly adapter: DbAdapter) {}
 
   /** Writes the entry; false when an entry with its id is there already (the same event, written before). */
-  async add(entry: { id: string; event: string; payload: unknown; status: "pending" | "ready"; source: string; requestId?: string }, now = Date.now()): Promise<boolean> {
+  async add(
+    entry: { id: string; event: string; payload: unknown; status: "pending" | "ready"; source: string; requestId?: string; claimedUntil?: number },
+    now = Date.now(),
+  ): Promise<boolean> {
     const at = iso(now);
     const doc = {
       _id: entry.id,
@@ -99,7 +105,8 @@ export class OutboxStore {
       source: entry.source,
       ...(entry.requestId ? { requestId: entry.requestId } : {}),
       occurredAt: at,
-      claimedUntil: at,
+      // A ready entry its producer publishes itself is claimed by it: relays leave it alone meanwhile.
+      claimedUntil: entry.claimedUntil === undefined ? at : iso(entry.claimedUntil),
       attempts: 0,
       updatedAt: at,
     };
@@ -156,7 +163,26 @@ export class OutboxStore {
   }
 
   async sent(id: string, now = Date.now()): Promise<void> {
-    await this.adapter.updateOneWhere({ _id: id }, { $set: { status: "sent", sentAt: iso(now), updatedAt: iso(now) }, $unset: { lastError: 1 } });
+    await this.markSent({ _id: id }, now);
+  }
+
+  /**
+   * The producer published the entry itself (OutboxRelay.deliver), while it
+   * was still `from`: sent, unless a relay took it over meanwhile (then the
+   * relay publishes it again and marks it). false: it had.
+   */
+  async sentFrom(id: string, from: "pending" | "ready", now = Date.now()): Promise<boolean> {
+    return this.markSent({ _id: id, status: from }, now);
+  }
+
+  private async markSent(filter: Record<string, unknown>, now: number): Promise<boolean> {
+    return Boolean(await this.adapter.updateOneWhere(filter, { $set: { status: "sent", sentAt: iso(now), updatedAt: iso(now) }, $unset: { lastError: 1 } }));
+  }
+
+  /** The producer's own publish of a pending entry failed: ready, for the relay to try again after `retryMs`. */
+  async readyForRetry(id: string, payload: unknown, error: string, retryMs: number, now = Date.now()): Promise<boolean> {
+    const set = { status: "ready", payload, claimedUntil: iso(now + retryMs), lastError: error, updatedAt: iso(now) };
+    return Boolean(await this.adapter.updateOneWhere({ _id: id, status: { $in: ["pending", "void"] } }, { $set: set }));
   }
 
   /** Publishing failed: try again after `retryMs`. */

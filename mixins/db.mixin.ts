@@ -4,7 +4,7 @@
  *
  * Also: string ids on both adapters, indexes created at start, seeding of an
  * empty collection, an atomic conditional update that works on both, duplicate
- * keys as 409, cache cleaning on every node, and a loud warning when a
+ * keys as 409, cache cleaning on every node that caches the service, and a loud warning when a
  * NeDB-backed service runs twice.
  *
  * moleculer-db's generated actions exist only where a service asks for them:
@@ -12,7 +12,7 @@
  * a service's own `list` would otherwise inherit moleculer-db's params, cache
  * keys and REST alias.
  */
-import type { Context, ServiceSchema } from "moleculer";
+import { Service, type Context, type ServiceSchema } from "moleculer";
 import type { ShopSettings } from "../types/moleculer";
 import { Errors } from "moleculer";
 import DbService from "moleculer-db";
@@ -69,6 +69,17 @@ export function DbMixin(opts: DbMixinOptions): Partial<ServiceSchema> {
     // A fresh adapter per service instance: a schema object may be loaded by several brokers.
     merged(schema: ServiceSchema) {
       schema.adapter = createAdapter({ collection: opts.collection, database: opts.database ?? opts.collection });
+      // clearCache broadcasts this on changes; a node with a memory cacher cleans its own copy. Only a
+      // service with cached actions listens (to its own): a node of any other gets no message per write.
+      if (cachesSomething(schema)) {
+        const fullName = Service.getVersionedFullName(schema.name, schema.version);
+        schema.events = {
+          ...schema.events,
+          [`cache.clean.${fullName}`](this: Service, ctx: Context) {
+            if (ctx.nodeID !== this.broker.nodeID && this.broker.cacher) return this.broker.cacher.clean(`${this.fullName}.**`);
+          },
+        };
+      }
     },
     collection: opts.collection,
     metadata: { storage: storageKind() },
@@ -76,12 +87,6 @@ export function DbMixin(opts: DbMixinOptions): Partial<ServiceSchema> {
     actions: actions as ServiceSchema["actions"],
 
     events: {
-      // moleculer-db broadcasts this on changes; a node with a memory cacher cleans its own copy.
-      "cache.clean.**"(ctx: Context) {
-        if (ctx.eventName === `cache.clean.${this.fullName}` && ctx.nodeID !== this.broker.nodeID && this.broker.cacher) {
-          return this.broker.cacher.clean(`${this.fullName}.**`);
-        }
-      },
       "$services.changed"() {
         this.reportSplitStorage();
       },

@@ -18,9 +18,9 @@ import { config } from "../lib/config";
 import { createAdapter, newId, storageKind, type DbAdapter } from "../lib/db-adapter";
 import { acquireBus, releaseBus } from "../lib/channels/bus-registry";
 import { assertEventName } from "../lib/channels/names";
-import { OUTBOX_INDEXES, OUTBOX_MARK_FIELD, OutboxStore, outboxEventId, type OutboxDoc } from "../lib/outbox";
-import { OutboxRelay } from "../lib/outbox-relay";
-import { reasonText } from "../lib/channels/types";
+import { OUTBOX_INDEXES, OUTBOX_MARK_FIELD, OutboxStore, outboxEventId, toEnvelope, type OutboxDoc } from "../lib/outbox";
+import { CLAIM_MS, OutboxRelay } from "../lib/outbox-relay";
+import { reasonText, type EventEnvelope } from "../lib/channels/types";
 import { shopMetrics } from "../lib/metrics";
 
 export interface OutboxOptions<S = Service> {
@@ -97,6 +97,11 @@ type Lifecycle = (this: Service) => Promise<void>;
 
 const asList = (value: unknown): Lifecycle[] => (value == null ? [] : Array.isArray(value) ? value : [value as Lifecycle]);
 
+/** The envelope of an entry written at `writtenAt`, as the relay makes it from the stored entry. */
+function envelopeOf(entry: { id: string; event: string; payload: unknown; source: string; requestId?: string }, writtenAt: number): EventEnvelope {
+  return toEnvelope({ ...entry, occurredAt: new Date(writtenAt).toISOString() });
+}
+
 export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<ServiceSchema> {
   const collection = options.collection ?? (storageKind() === "mongo" ? "outbox" : `${options.database}_outbox`);
   const intervalMs = options.relayIntervalMs ?? config.outboxRelayIntervalSec * 1000;
@@ -160,10 +165,14 @@ export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<Ser
       async publishDurable(this: OutboxThis, event: string, payload: Record<string, unknown>, ctx?: Context, identity?: EventIdentity) {
         assertEventName(event);
         const id = this.eventIdOf(event, identity);
-        // false: written before (the same keyed event); it is published or on its way.
-        await this.outbox.add({ id, event, payload, status: "ready", source: this.fullName, requestId: ctx?.requestID ?? undefined });
+        const now = Date.now();
+        const entry = { id, event, payload, source: this.fullName, requestId: ctx?.requestID ?? undefined };
+        // Claimed by this producer while it publishes the entry (no relay can run without the service started).
+        const relay = this.outboxRelay;
+        const added = await this.outbox.add({ ...entry, status: "ready", claimedUntil: relay ? now + CLAIM_MS : undefined }, now);
         this.crashIfAsked(event, id);
-        this.outboxRelay?.trigger();
+        // false: written before (the same keyed event); it is published or on its way.
+        if (added && relay) void relay.deliver(envelopeOf(entry, now), "ready");
         return id;
       },
 
@@ -178,8 +187,10 @@ export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<Ser
         assertEventName(event);
         const id = this.eventIdOf(event, identity);
         const later = typeof payload === "function";
+        const now = Date.now();
+        const requestId = ctx?.requestID ?? undefined;
         // An entry already there (a keyed event written before a crash) is kept and settled like a new one.
-        const added = await this.outbox.add({ id, event, payload: later ? null : payload, status: "pending", source: this.fullName, requestId: ctx?.requestID ?? undefined });
+        const added = await this.outbox.add({ id, event, payload: later ? null : payload, status: "pending", source: this.fullName, requestId }, now);
         // A throw leaves the entry pending: the change may have been stored anyway (a timeout), the relay finds out.
         const result = await change(id);
         if (result == null) {
@@ -188,9 +199,16 @@ export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<Ser
           return result;
         }
         this.crashIfAsked(event, id);
+        const body = typeof payload === "function" ? payload(result) : payload;
+        const relay = this.outboxRelay;
+        // The usual case: published from here at once, the entry marked sent; the relay only picks up failures.
+        if (added && relay) {
+          void relay.deliver(envelopeOf({ id, event, payload: body, source: this.fullName, requestId }, now), "pending");
+          return result;
+        }
         try {
-          await this.outbox.markReady(id, typeof payload === "function" ? payload(result) : undefined);
-          this.outboxRelay?.trigger();
+          await this.outbox.markReady(id, later ? body : undefined);
+          relay?.trigger();
         } catch (err) {
           // The change is stored and the caller must hear so; the relay confirms the entry on its own.
           this.logger.warn(`Outbox: ${event} ${id} left pending, the relay will publish it: ${reasonText(err)}`);

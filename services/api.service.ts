@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import { Errors, type Context, type ServiceSchema, type Service } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { config } from "../lib/config";
+import { createdLocation } from "../lib/created-locations";
 import { bodyParserError, httpParseError, toPublicError } from "../lib/public-error";
 import { TtlCache } from "../lib/ttl-cache";
 import { authDecision, parseBearer } from "../lib/access";
@@ -106,6 +107,13 @@ const API_ROUTE = {
   onBeforeCall(ctx: Context<unknown, ShopMeta>, _route: unknown, req: IncomingMessage) {
     const key = req.headers["idempotency-key"];
     if (typeof key === "string" && IDEMPOTENCY_KEY.test(key)) ctx.meta.idempotencyKey = key;
+  },
+  onAfterCall(ctx: Context<unknown, ShopMeta & { $statusCode?: number; $location?: string }>, _route: unknown, req: IncomingMessage & { $action?: { name?: string } }, _res: unknown, data: unknown) {
+    if (ctx.meta.$statusCode === 201 && !ctx.meta.$location) {
+      const location = createdLocation(req.$action?.name, data);
+      if (location) ctx.meta.$location = location;
+    }
+    return data;
   },
 };
 

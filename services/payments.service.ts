@@ -16,7 +16,7 @@
  * validation errors, and `tracing.tags.params` lists the params a trace may show.
  */
 import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
-import { OUTBOX_MARK_FIELD, outboxMark } from "../lib/outbox";
+import { outboxMark } from "../lib/outbox";
 import type { Service, ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { config } from "../lib/config";
@@ -89,16 +89,23 @@ interface PaymentsMethods extends DbMethods, OutboxMethods {
   holdTransaction(id: string, operation: PaymentOperation, key: string): Promise<{ doc: TransactionDoc; plan: Plan | null }>;
   transactionOf(ref: { transactionId?: string; orderId?: string }): Promise<TransactionDoc>;
   recorded(id: string | undefined): Promise<TransactionDoc>;
-  emitEvent(ctx: ShopContext<unknown>, event: string, payload: Record<string, unknown>): void;
+  signal(ctx: ShopContext<unknown>, event: string, payload: Record<string, unknown>): void;
 }
 
 type PaymentsThis = Service<PaymentsSettings> & PaymentsVars & PaymentsMethods;
 
 const TRANSACTION_INDEXES = [{ fields: ["idempotencyKey"], unique: true }, { fields: ["orderId"] }];
 const POLL_MS = 20;
-const SETTLE_EVENTS = { capture: "payment.captured", void: "payment.voided", refund: "payment.refunded" } as const;
+/**
+ * Durable (outbox, JetStream) is only `payment.refunded`, which notifications
+ * acts on (ARCHITECTURE.md "Events"). `payment.authorized`, `captured`,
+ * `voided` and `failed` are signals for whoever watches (Moleculer events,
+ * best effort): made durable, they cost every checkout four writes and two
+ * JetStream publishes for events nobody consumes (bench/README.md).
+ */
+const SIGNALLED_SETTLEMENTS = { capture: "payment.captured", void: "payment.voided" } as const;
 
-/** An authorization's event, from the transaction as its outcome stored it (also how the relay remakes it after a crash). */
+/** An authorization's event, from the transaction as its outcome stored it. */
 function authorizationEvent(doc: TransactionDoc): Record<string, unknown> {
   const reason = doc.status === "failed" ? "gateway_unavailable" : doc.declineReason;
   return { ...eventFacts(doc), operation: "authorize", ...(reason ? { reason } : {}), at: doc.updatedAt };
@@ -112,7 +119,7 @@ const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.
 
 const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, PaymentsVars> = {
   name: "payments",
-  mixins: [DbMixin({ collection: "transactions", database: "payments", indexes: TRANSACTION_INDEXES }), OutboxMixin({ database: "payments", payloadOf: (_entry, changed) => authorizationEvent(changed as unknown as TransactionDoc) })],
+  mixins: [DbMixin({ collection: "transactions", database: "payments", indexes: TRANSACTION_INDEXES }), OutboxMixin({ database: "payments" })],
 
   settings: {
     rest: "/",
@@ -273,20 +280,17 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
         updatedAt: at,
       };
       const entry: HistoryEntry = { status, at, ...(reason ? { reason } : {}) };
-      // The outcome and its event in one write (the transaction carries the event's id).
-      const event = status === "authorized" ? "payment.authorized" : "payment.failed";
-      const doc = await this.commitWithEvent<TransactionDoc>(event, authorizationEvent, async (eventId) =>
-        (earlier
-          ? await this.updateWhere({ _id: earlier.id, status: "failed" }, { $set: fields, $push: { history: entry, ...outboxMark(eventId) } })
-          : await this.insertEntity(
-              {
-                orderId, userId, amount, currency, brand, last4: last4(card.number), idempotencyKey, gateway: this.gateway.name,
-                captured: 0, refunded: 0, lock: null, history: [entry], createdAt: at, ...fields, [OUTBOX_MARK_FIELD]: [eventId],
-              },
-              "idempotencyKey",
-            )) as TransactionDoc | null,
-      ctx);
+      const doc = (earlier
+        ? await this.updateWhere({ _id: earlier.id, status: "failed" }, { $set: fields, $push: { history: entry } })
+        : await this.insertEntity(
+            {
+              orderId, userId, amount, currency, brand, last4: last4(card.number), idempotencyKey, gateway: this.gateway.name,
+              captured: 0, refunded: 0, lock: null, history: [entry], createdAt: at, ...fields,
+            },
+            "idempotencyKey",
+          )) as TransactionDoc | null;
       if (!doc) throw conflict("The transaction changed meanwhile, try again", "CONCURRENT_UPDATE");
+      this.signal(ctx, status === "authorized" ? "payment.authorized" : "payment.failed", authorizationEvent(doc));
       // Once per decline: only the holder of the key gets here, and only when its write went through.
       if (status === "declined") shopMetrics(this.broker).paymentDeclined(reason ?? "card_declined");
 
@@ -339,7 +343,7 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
         if (!isTransientGatewayError(err)) this.logger.error(`Payment processor error on ${operation.kind} of order ${doc.orderId}: ${errorText(err)}`);
         await this.updateWhere({ _id: doc.id, "lock.key": key }, { $set: { lock: null } });
         await this.operations.fail(op, doc.id);
-        this.emitEvent(ctx, "payment.failed", { ...eventFacts(doc), operation: operation.kind, reason: "gateway_unavailable" });
+        this.signal(ctx, "payment.failed", { ...eventFacts(doc), operation: operation.kind, reason: "gateway_unavailable", at: now() });
         throw gatewayUnavailable(operation.kind, doc.id);
       }
 
@@ -352,12 +356,17 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
         ...(operation.kind === "refund" ? { amount: plan.amount, refunded: plan.refunded } : {}),
         ...(operation.kind === "capture" ? { captured: plan.captured } : {}),
       };
-      const updated = await this.commitWithEvent<TransactionDoc>(SETTLE_EVENTS[operation.kind], payload, async (eventId) =>
-        (await this.updateWhere(
+      const settle = (mark: Record<string, string>) =>
+        this.updateWhere(
           { _id: doc.id, "lock.key": key },
-          { $set: { status: plan.status, captured: plan.captured, refunded: plan.refunded, lock: null, updatedAt: at }, $push: { history: entry, ...outboxMark(eventId) } },
-        )) as TransactionDoc | null,
-      ctx);
+          { $set: { status: plan.status, captured: plan.captured, refunded: plan.refunded, lock: null, updatedAt: at }, $push: { history: entry, ...mark } },
+        ) as Promise<TransactionDoc | null>;
+      // A refund and its durable event in one write (the transaction carries the event's id); a capture or void is only signalled.
+      const updated =
+        operation.kind === "refund"
+          ? await this.commitWithEvent<TransactionDoc>("payment.refunded", payload, (eventId) => settle(outboxMark(eventId)), ctx)
+          : await settle({});
+      if (updated && operation.kind !== "refund") this.signal(ctx, SIGNALLED_SETTLEMENTS[operation.kind], payload);
       if (!updated) {
         // Only when this call outlived its lease and another took the transaction over. The key is marked failed
         // (failOnError): a retry with it re-drives the operation, and the processor answers its key as before.
@@ -422,9 +431,9 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
      * Every payment event leaves through here: the one place to put an outbox
      * for durable delivery. Payloads are built from eventFacts(): no card data.
      */
-    emitEvent(ctx: ShopContext<unknown>, event: string, payload: Record<string, unknown>) {
-      // Durable: into the outbox, relayed to JetStream (notifications acts on payment.refunded).
-      this.publishDurable(event, { ...payload, at: now() }, ctx).catch((err: unknown) => this.logger.warn(`${event} not written to the outbox: ${errorText(err)}`));
+    signal(ctx: ShopContext<unknown>, event: string, payload: Record<string, unknown>) {
+      // Best effort (a Moleculer event, nothing sent when nobody listens): see SIGNALLED_SETTLEMENTS.
+      ctx.emit(event, payload).catch((err: unknown) => this.logger.warn(`${event} not emitted: ${errorText(err)}`));
     },
   },
 

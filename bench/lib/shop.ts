@@ -150,6 +150,10 @@ export async function stockSnapshot(broker: ServiceBroker, ids: string[]): Promi
   return new Map(products.map((p) => [p.id, { stock: p.stock, reserved: p.reserved }]));
 }
 
+async function orderCount(broker: ServiceBroker): Promise<number> {
+  return (await broker.call<{ total: number }, object>("orders.adminList", { page: 1, pageSize: 1 })).total;
+}
+
 async function ordersWith(broker: ServiceBroker, status: string): Promise<Order[]> {
   const orders: Order[] = [];
   for (let page = 1; ; page++) {
@@ -190,14 +194,23 @@ export async function checkConsistency(broker: ServiceBroker, before: StockSnaps
   const problems: string[] = [];
   let pending: Order[] = [];
   const deadline = Date.now() + 30_000;
-  do {
+  // Checkouts the load generator gave up on at the end still run on the server, and some create their
+  // order only now: read once nothing is pending and the number of orders held still for a second.
+  // (An order created during the reads below would shift the pages: one order read twice, another missed.)
+  let seen = -1;
+  for (;;) {
     pending = await ordersWith(broker, "pending");
-    if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 500));
-  } while (pending.length > 0 && Date.now() < deadline);
+    const total = await orderCount(broker);
+    if ((pending.length === 0 && total === seen) || Date.now() >= deadline) break;
+    seen = total;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
   if (pending.length > 0) problems.push(`${pending.length} orders still pending 30 s after the load: ${pending.slice(0, 5).map((o) => o.id).join(", ")}`);
 
   // Sold: paid, or moved on since (shipping may mark them shipped).
-  const paid = [...(await ordersWith(broker, "paid")), ...(await ordersWith(broker, "shipped")), ...(await ordersWith(broker, "delivered"))];
+  const read = [...(await ordersWith(broker, "paid")), ...(await ordersWith(broker, "shipped")), ...(await ordersWith(broker, "delivered"))];
+  const paid = [...new Map(read.map((order) => [order.id, order])).values()];
+  if (paid.length !== read.length) problems.push(`orders changed while they were read: ${read.length - paid.length} read twice`);
   const others = [...(await ordersWith(broker, "failed")), ...(await ordersWith(broker, "cancelled")), ...pending];
   const after = await stockSnapshot(broker, [...before.keys()]);
 

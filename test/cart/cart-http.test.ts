@@ -133,6 +133,7 @@ describe.each(STORE_ROWS)("the cart API (%s)", (_name, kind) => {
       const mug = await product({ price: 1250 });
       const res = await add(mug.id, 2);
       expect(res.status).toBe(201);
+      expect(res.headers.get("location")).toBe("/api/cart");
       expect(res.body).toMatchObject({ items: [{ productId: mug.id, quantity: 2, lineTotal: 2500 }], itemCount: 2, subtotal: 2500, currency: "USD" });
     });
 

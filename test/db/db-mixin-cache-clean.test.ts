@@ -72,6 +72,16 @@ describe("DbMixin cache cleaning", () => {
     await waitUntil(() => cleans.includes("cache.clean.generated"), { description: "a cache.clean.generated broadcast", timeoutMs: 2000, intervalMs: 5 });
   });
 
+  it("has each service with cached actions listen to its own cleans only, and no other service listen at all", () => {
+    const listening = platform.broker.registry
+      .getEventList({ onlyLocal: true, skipInternal: true })
+      // ($caller-cache, the gateway's own cache of products, is not a DbMixin service.)
+      .filter((event: { name: string; group: string }) => event.name.startsWith("cache.clean.") && !event.group.startsWith("$"))
+      .map((event: { name: string; group: string }) => `${event.group}: ${event.name}`)
+      .sort();
+    expect(listening).toEqual(["cached: cache.clean.cached", "generated: cache.clean.generated", "listener: cache.clean.**"]);
+  });
+
   it("sends nothing for a service without cached actions", async () => {
     const clean = jest.spyOn(platform.broker.cacher!, "clean");
     try {

@@ -83,4 +83,36 @@ describe("outbox entries", () => {
     // A sent entry stays sent.
     expect(await store.markReady(id)).toBe(false);
   });
+  it("is marked sent by a producer that published it itself, unless a relay took it over meanwhile", async () => {
+    const own = await add("pending");
+    expect(await store.sentFrom(own, "pending", T0 + 10)).toBe(true);
+    expect(await store.byId(own)).toMatchObject({ status: "sent", attempts: 0, sentAt: "2030-01-01T00:00:00.010Z" });
+
+    const takenOver = await add("pending");
+    await store.confirm(takenOver);
+    // The relay publishes it (again) and marks it; the producer's mark does not jump its claim.
+    expect(await store.sentFrom(takenOver, "pending")).toBe(false);
+    expect(await store.byId(takenOver)).toMatchObject({ status: "ready" });
+  });
+
+  it("waits for a relay with its payload after its producer's own publish failed, and only then", async () => {
+    const failed = await add("pending");
+    expect(await store.readyForRetry(failed, { orderId: "o1", total: 1000 }, "NATS away", 2000, T0)).toBe(true);
+    expect(await store.byId(failed)).toMatchObject({ status: "ready", payload: { orderId: "o1", total: 1000 }, lastError: "NATS away" });
+    expect(await store.due(10, T0 + 1000)).toEqual([]);
+    expect((await store.due(10, T0 + 2000)).map((e) => e.id)).toEqual([failed]);
+
+    const sent = await add("pending");
+    await store.sentFrom(sent, "pending");
+    expect(await store.readyForRetry(sent, {}, "late", 2000, T0)).toBe(false);
+    expect(await store.byId(sent)).toMatchObject({ status: "sent" });
+  });
+
+  it("is left alone by relays while the producer that wrote it ready holds its claim", async () => {
+    const id = newId();
+    await store.add({ id, event: "payment.refunded", payload: {}, status: "ready", source: "payments", claimedUntil: T0 + 30_000 }, T0);
+    expect(await store.due(10, T0 + 1000)).toEqual([]);
+    expect(await store.sentFrom(id, "ready")).toBe(true);
+    expect(await store.due(10, T0 + 60_000)).toEqual([]);
+  });
 });

@@ -117,6 +117,8 @@ describe("the outbox", () => {
     const [event] = received.filter((e) => e.id === placed.eventId);
     expect(event).toMatchObject({ event: "order.paid", source: "order-desk", payload: { orderId: placed.orderId, total: 1000 } });
     await waitUntil(async () => (await outbox("order-desk").byId(placed.eventId))?.status === "sent", { description: "the entry sent", timeoutMs: 10_000 });
+    // Published by the producer itself: no relay claimed it.
+    expect(await outbox("order-desk").byId(placed.eventId)).toMatchObject({ attempts: 0 });
   });
 
   it("drops the event when the change changes nothing", async () => {

@@ -37,22 +37,34 @@ describe("one HTTP request, one trace", () => {
   const traceOf = (requestID: string) => spans.filter((span) => span.traceID === requestID);
   const actionsOf = (trace: Span[]) => new Set(trace.map((span) => span.tags.action?.name));
 
-  /** Waits until the trace has a span of each action (each node flushes its spans on its own timer). */
+  /** Spans whose parent has not arrived (yet). */
+  const orphansOf = (trace: Span[]) => {
+    const ids = new Set(trace.map((span) => span.id));
+    return trace.filter((span) => span.parentID && !ids.has(span.parentID));
+  };
+
+  /**
+   * Waits until the trace has a span of each action and every span's parent:
+   * each node flushes its spans on its own timer, so a child (products.getMany
+   * under shipping.quote) can arrive before its parent does.
+   */
   async function trace(requestID: string, actions: string[]): Promise<Span[]> {
-    await waitUntil(() => actions.every((action) => actionsOf(traceOf(requestID)).has(action)), {
-      description: `spans of ${actions.join(", ")} in trace ${requestID} (have: ${[...actionsOf(traceOf(requestID))].join(", ")})`,
+    await waitUntil(() => actions.every((action) => actionsOf(traceOf(requestID)).has(action)) && orphansOf(traceOf(requestID)).length === 0, {
+      description: () =>
+        `spans of ${actions.join(", ")} in trace ${requestID} with no orphans (have: ${[...actionsOf(traceOf(requestID))].join(", ")}; orphans: ${orphansOf(traceOf(requestID))
+          .map((span) => span.name)
+          .join(", ")})`,
       timeoutMs: 20_000,
     });
     return traceOf(requestID);
   }
 
   function expectOneTree(trace: Span[], requestID: string): void {
-    const ids = new Set(trace.map((span) => span.id));
     const roots = trace.filter((span) => !span.parentID);
     expect(roots.map((span) => span.tags.action?.name)).toEqual(["api.rest"]);
     expect(roots[0].tags.nodeID).toBe(nodeOf("api"));
     // Every other span hangs below one of this trace: no span of it is lost or from elsewhere.
-    expect(trace.filter((span) => span.parentID && !ids.has(span.parentID)).map((span) => span.name)).toEqual([]);
+    expect(orphansOf(trace).map((span) => span.name)).toEqual([]);
     expect(trace.filter((span) => span.tags.requestID !== requestID)).toEqual([]);
   }
 

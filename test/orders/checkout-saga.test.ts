@@ -136,7 +136,7 @@ async function expireLease(order: OrderDoc): Promise<OrderDoc> {
 }
 
 describe("a checkout that goes through", () => {
-  it("reserves, authorizes, captures, commits, marks paid, clears the cart and tells, recording each step first", async () => {
+  it("reserves, authorizes, captures, commits, marks paid, clears the cart and tells", async () => {
     const h = harness();
     const order = await h.saga.run(await pendingOrder(), CARD);
     expect(h.shop.log).toEqual(["reserve", "authorize", "capture", "commit", "clearCart"]);
@@ -149,6 +149,23 @@ describe("a checkout that goes through", () => {
     expect(order.history.map((h) => h.status)).toEqual(["pending", "paid"]);
     expect(h.events).toEqual(["order.paid"]);
     expect(outcomeOf(h.settled[0])).toMatchObject({ outcome: { status: 201, body: { id: order.id, status: "paid" } }, retryable: false });
+  });
+
+  it("writes the order only where recovery needs it: authorized (before the capture), paid, and done", async () => {
+    const h = harness();
+    const created = await pendingOrder();
+    const writes: string[] = [];
+    const updateOneWhere = adapter.updateOneWhere.bind(adapter);
+    adapter.updateOneWhere = async (filter, update) => {
+      writes.push(String((update.$set as Record<string, unknown> | undefined)?.["saga.step"] ?? Object.keys(update.$set ?? {}).join(",")));
+      return updateOneWhere(filter, update);
+    };
+    try {
+      await h.saga.run(created, CARD);
+    } finally {
+      adapter.updateOneWhere = updateOneWhere;
+    }
+    expect(writes).toEqual(["authorized", "paid", "saga.cartCleared,saga.published,saga.leaseUntil"]);
   });
 
   it("stays paid when the cart cannot be cleared", async () => {

@@ -28,6 +28,7 @@ describe("a successful checkout", () => {
 
     expect(res.status).toBe(201);
     const order = res.body;
+    expect(res.headers.get("location")).toBe(`/api/orders/${order.id}`);
     expect(order).toMatchObject({
       userId: shopper.userId,
       status: "paid",

@@ -3,8 +3,8 @@
  * processor latency or backoff unless a suite asks, a recorder of payment
  * events, and helpers to build requests and read refusals.
  */
-import { durableEventRecorder, PAYMENT_EVENTS, type RecordedEvent } from "../support/durable-events";
-import type { ServiceBroker, ServiceSchema } from "moleculer";
+import { durableEventRecorder, PAYMENT_EVENTS, PAYMENT_SIGNALS, type RecordedEvent } from "../support/durable-events";
+import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
 import PaymentsService, { type PaymentsSettings } from "../../services/payments.service";
 import type { PaymentGateway, SettleRequest } from "../../lib/payment-gateway";
 import { TransientGatewayError } from "../../lib/payment-gateway";
@@ -20,9 +20,10 @@ export interface SeenEvent {
   payload: Record<string, any>;
 }
 
-/** Every payment.* event the broker delivered, in order. */
+/** Every payment.* event delivered, in order: the durable one through the bus, the signals as Moleculer events. */
 export function eventRecorder(seen: SeenEvent[]): ServiceSchema {
-  return durableEventRecorder("payment-events", PAYMENT_EVENTS, seen as RecordedEvent[]);
+  const signals = Object.fromEntries(PAYMENT_SIGNALS.map((event) => [event, (ctx: Context<Record<string, any>>) => void seen.push({ event, payload: ctx.params })]));
+  return durableEventRecorder("payment-events", PAYMENT_EVENTS, seen as RecordedEvent[], { events: signals });
 }
 
 export function paymentsService(opts: { settings?: Partial<PaymentsSettings>; gateway?: PaymentGateway } = {}): ServiceSchema {

@@ -139,6 +139,11 @@ describe("refund", () => {
       [200, 500, "partially_refunded"],
       [500, 1000, "refunded"],
     ]);
+    // Durable (through the outbox) are the refunds alone; the authorization and the capture were signals.
+    const outbox = (broker.getLocalService("payments") as unknown as { outboxAdapter: { find(q: object): Promise<{ event: string; payload: { transactionId: string } }[]> } }).outboxAdapter;
+    const written = (await outbox.find({ query: {} })).filter((entry) => entry.payload.transactionId === tx.id).map((entry) => entry.event);
+    expect(written).toEqual(["payment.refunded", "payment.refunded", "payment.refunded"]);
+    expect(eventsOf(tx.id, "payment.captured")).toHaveLength(1);
   });
 
   it("without an amount gives back everything left", async () => {

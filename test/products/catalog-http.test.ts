@@ -232,6 +232,7 @@ describe("POST /api/products", () => {
   it("creates for an admin: 201 with the product, defaults filled in", async () => {
     const res = await client.post<Product>("/api/products", { sku: "new-1", name: "  Plain Thing ", category: "Plain", price: 0 }, admin);
     expect(res.status).toBe(201);
+    expect(res.headers.get("location")).toBe(`/api/products/${res.body.id}`);
     expect(res.body).toMatchObject({
       sku: "NEW-1",
       name: "Plain Thing",

@@ -12,7 +12,9 @@ export interface RecordedEvent<P = Record<string, any>> {
 }
 
 export const ORDER_EVENTS = ["order.paid", "order.failed", "order.cancelled", "order.shipped", "order.delivered"];
-export const PAYMENT_EVENTS = ["payment.authorized", "payment.captured", "payment.voided", "payment.refunded", "payment.failed"];
+/** payments' durable event; its others are Moleculer events (PAYMENT_SIGNALS). */
+export const PAYMENT_EVENTS = ["payment.refunded"];
+export const PAYMENT_SIGNALS = ["payment.authorized", "payment.captured", "payment.voided", "payment.failed"];
 
 export function durableEventRecorder(name: string, events: string[], seen: RecordedEvent[], extra: Partial<ServiceSchema> = {}): ServiceSchema {
   const record = (envelope: EventEnvelope<Record<string, any>>, _ctx: Context) => void seen.push({ event: envelope.event, payload: envelope.payload });

@@ -1,8 +1,11 @@
 import { errorMessage } from "./error-message";
 
 export interface WaitOptions {
-  /** What is being waited for, as the end of "Timed out after N ms waiting for ...". */
-  description: string;
+  /**
+   * What is being waited for, as the end of "Timed out after N ms waiting for
+   * ...". A function is asked at the timeout, so it can say what was seen last.
+   */
+  description: string | (() => string);
   timeoutMs: number;
   intervalMs?: number;
   /**
@@ -35,7 +38,8 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, options
     }
     if (Date.now() >= deadline) {
       const reason = lastError === undefined ? "" : ` (last attempt: ${errorMessage(lastError)})`;
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}${reason}`);
+      const what = typeof description === "function" ? description() : description;
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${reason}`);
     }
     await delay(Math.min(intervalMs, Math.max(0, deadline - Date.now())));
   }

@@ -28,6 +28,7 @@ describe("registration and login over HTTP", () => {
       const email = uniqueEmail();
       const res = await platform.http.post<Session>("/auth/register", { email, password: "s3cret-pass", name: "Ada Lovelace" });
       expect(res.status).toBe(201);
+      expect(res.headers.get("location")).toBe("/api/users/me");
       expect(res.body.user).toEqual({
         id: expect.any(String),
         email,
