@@ -22,8 +22,8 @@
  * recovery sweeper after a crash) completes the record, conditionally on
  * the order id, so a late finisher of an old attempt never overwrites a newer one.
  */
-import { randomBytes } from "node:crypto";
 import { conflict } from "./errors";
+import { randomHex } from "./random-hex";
 import { isDuplicateKeyError, newId, type DbAdapter, type IndexSpec } from "./db-adapter";
 
 export type KeyState = "in_progress" | "done" | "retryable";
@@ -65,7 +65,7 @@ export interface CheckoutKeysOptions {
 
 export const keyScope = (userId: string, key: string) => `${userId}:${key}`;
 
-const attemptToken = () => randomBytes(8).toString("hex");
+const attemptToken = () => randomHex(8);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function keyReused() {

@@ -4,8 +4,6 @@
  * duplicate-key detection) written once for NeDB and once for MongoDB.
  */
 import path from "node:path";
-import { randomBytes } from "node:crypto";
-import { MemoryAdapter } from "moleculer-db";
 import MongoAdapter from "moleculer-db-adapter-mongo";
 
 // The driver moleculer-db-adapter-mongo uses (3.x, no bundled types): only its ObjectId is needed here.
@@ -14,7 +12,8 @@ interface ObjectIdValue {
 }
 const { ObjectId } = require("mongodb") as { ObjectId: new (hex: string) => ObjectIdValue };
 import { config as platformConfig, type PlatformConfig } from "./config";
-import { keepDatafileOpen, type OpenDatafile } from "./nedb-open-datafile";
+import { NeDbAdapter } from "./nedb-adapter";
+import { randomHex } from "./random-hex";
 
 export interface IndexSpec {
   /** Field names in order; NeDB indexes the first only (it has no compound indexes). */
@@ -23,7 +22,7 @@ export interface IndexSpec {
   sparse?: boolean;
 }
 
-type Doc = Record<string, any>;
+export type Doc = Record<string, any>;
 
 /** The adapter surface services use: moleculer-db's own methods plus these. */
 export interface DbAdapter {
@@ -46,7 +45,7 @@ export interface DbAdapter {
  * everywhere else they are plain strings.
  */
 export function newId(): string {
-  return randomBytes(12).toString("hex");
+  return randomHex(12);
 }
 
 export function storageKind(config: Pick<PlatformConfig, "mongoUri"> = platformConfig): "mongo" | "nedb" {
@@ -56,72 +55,6 @@ export function storageKind(config: Pick<PlatformConfig, "mongoUri"> = platformC
 export function isDuplicateKeyError(err: unknown): boolean {
   const e = err as { code?: number; errorType?: string } | null;
   return e != null && (e.code === 11000 || e.errorType === "uniqueViolated");
-}
-
-class NeDbAdapter extends (MemoryAdapter as unknown as new (opts: object) => any) {
-  private datafile?: OpenDatafile;
-
-  async connect(): Promise<void> {
-    await super.connect();
-    // One open append handle instead of open/append/close per write (lib/nedb-open-datafile.ts).
-    this.datafile = keepDatafileOpen(this.db);
-  }
-
-  async disconnect(): Promise<void> {
-    await this.datafile?.close();
-    this.datafile = undefined;
-    await super.disconnect();
-  }
-
-  async ensureIndexes(specs: IndexSpec[]): Promise<void> {
-    for (const spec of specs) {
-      await this.db.ensureIndex({ fieldName: spec.fields[0], unique: spec.unique ?? false, sparse: spec.sparse ?? false });
-    }
-  }
-
-  // One NeDB datastore serves one process, and its update runs to the end
-  // before the next starts: the filter check and the write are one step.
-  async updateOneWhere(filter: Doc, update: Doc): Promise<Doc | null> {
-    // NeDB's own promise API: the stock adapter's promisified `update` warns (DEP0174) on every call.
-    const { numAffected, affectedDocuments } = await this.db.updateAsync(byIdLast(filter), update, { multi: false, returnUpdatedDocs: true });
-    return numAffected > 0 ? affectedDocuments : null;
-  }
-
-  findOne(query: Doc): Promise<Doc | null> {
-    return super.findOne(byIdLast(query));
-  }
-
-  find(params: { query?: Doc } = {}): Promise<Doc[]> {
-    return super.find(params.query ? { ...params, query: byIdLast(params.query) } : params);
-  }
-
-  count(params: { query?: Doc } = {}): Promise<number> {
-    return super.count(params.query ? { ...params, query: byIdLast(params.query) } : params);
-  }
-
-  updateMany(query: Doc, update: Doc): Promise<number> {
-    return super.updateMany(byIdLast(query), update);
-  }
-
-  removeMany(query: Doc): Promise<number> {
-    return super.removeMany(byIdLast(query));
-  }
-}
-
-/**
- * NeDB looks a query's candidates up in the index of its LAST plain-valued
- * indexed field (Datastore._getRawCandidates) and matches the rest against
- * each: `{ _id, status: "paid" }` scanned every paid order, so updates slowed
- * down as orders piled up. With `_id` last, the candidates are one document.
- */
-function byIdLast(query: Doc): Doc {
-  const id: unknown = query._id;
-  const plain = typeof id === "string" || typeof id === "number";
-  if (!plain) return query;
-  const keys = Object.keys(query);
-  if (keys[keys.length - 1] === "_id") return query;
-  const { _id, ...rest } = query;
-  return { ...rest, _id };
 }
 
 const OBJECT_ID_HEX = /^[0-9a-f]{24}$/;

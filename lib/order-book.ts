@@ -16,7 +16,7 @@
  * tells of a change that did not happen. An order reaches each status once,
  * so the order id names the event: a repeat is the same event.
  */
-import { randomBytes } from "node:crypto";
+import { randomHex } from "./random-hex";
 import type { DbAdapter } from "./db-adapter";
 import { transitionUpdate, type OrderStatus } from "./order-state";
 import type { OrderDoc, OrderEvent, SagaStep } from "./order-model";
@@ -53,7 +53,7 @@ export class CancelRequested extends Error {
   }
 }
 
-export const ownerToken = () => randomBytes(8).toString("hex");
+export const ownerToken = () => randomHex(8);
 
 const SWEEP_BATCH = 50;
 

@@ -7,9 +7,9 @@
  * (lib/card.ts), before any processor is called. Any other number that
  * passes them is approved, as in a processor's test mode.
  */
-import { randomBytes } from "node:crypto";
 import type { AuthorizeRequest, AuthorizeResult, GatewayOptions, GatewayReceipt, PaymentGateway, SettleRequest } from "./payment-gateway";
 import { TransientGatewayError } from "./payment-gateway";
+import { randomHex } from "./random-hex";
 
 export const TEST_CARDS = {
   approved: "4242424242424242",
@@ -23,7 +23,7 @@ const REMEMBERED_KEYS = 10_000;
 
 type Operation = "authorize" | "capture" | "void" | "refund";
 
-const reference = (prefix: string) => `${prefix}_${randomBytes(10).toString("hex")}`;
+const reference = (prefix: string) => `${prefix}_${randomHex(10)}`;
 
 export class SimulatedGateway implements PaymentGateway {
   readonly name = "simulated";
