@@ -137,22 +137,43 @@ function scenarios(nats: Awaited<ReturnType<typeof startNatsServer>>): Scenario[
     const large = { SEED: "false" };
     list.push(
       { name: "S1e-100k", what: "GET /api/products/:id, 100k products, embedded", start: () => largeCatalog(large).then(withIds), load: (t) => productById(ids)(t) },
+      { name: "S1c-100k", what: "GET /api/products/:id, 100k products, cluster", start: () => largeCluster(nats, large).then(withIds), load: (t) => productById(ids)(t) },
       { name: "S2e-100k", what: "GET /api/products?category&sort=price, 100k, embedded", start: () => largeCatalog(large), load: productList },
+      { name: "S2c-100k", what: "GET /api/products?category&sort=price, 100k, cluster", start: () => largeCluster(nats, large), load: productList },
     );
   }
   return list.filter((s) => (ONLY ? ONLY.has(s.name) : !s.optional));
 }
 
-/** An embedded platform whose DATA_DIR was filled with 100,000 generated products first. */
-async function largeCatalog(extraEnv: Record<string, string>): Promise<Target> {
+/**
+ * A fresh DATA_DIR holding 100,000 generated products; it goes when the
+ * platform that uses it stops (NeDB rewrites its files on load).
+ */
+function largeCatalogDir(): string {
   const dataDir = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "bench-100k-"));
   execFileSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "generate-catalog.ts"), "--count", "100000"], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: "production", DATA_DIR: dataDir },
     stdio: "inherit",
   });
-  const target = await embeddedPlatform({ ...extraEnv, DATA_DIR: dataDir });
+  return dataDir;
+}
+
+function removingDir(target: Target, dataDir: string): Target {
   return { ...target, stop: async () => { await target.stop(); fs.rmSync(dataDir, { recursive: true, force: true }); } };
+}
+
+/** An embedded platform on the 100,000 products. */
+async function largeCatalog(extraEnv: Record<string, string>): Promise<Target> {
+  const dataDir = largeCatalogDir();
+  return removingDir(await embeddedPlatform({ ...extraEnv, DATA_DIR: dataDir }), dataDir);
+}
+
+/** A cluster whose catalog node (the one running `products`) starts on the 100,000 products. */
+async function largeCluster(nats: Awaited<ReturnType<typeof startNatsServer>>, extraEnv: Record<string, string>): Promise<Target> {
+  const dataDir = largeCatalogDir();
+  const groups = clusterGroups().map((group) => (group.services.includes("products") ? { ...group, env: { DATA_DIR: dataDir } } : group));
+  return removingDir(await clusterPlatform(nats, groups, extraEnv), dataDir);
 }
 
 function ratio(value: number, base: number | undefined): string {

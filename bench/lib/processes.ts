@@ -110,6 +110,8 @@ export interface NodeGroup {
   name: string;
   /** Its SERVICES. */
   services: string[];
+  /** Its own environment on top of the platform's (e.g. a DATA_DIR filled beforehand). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -134,7 +136,7 @@ export async function clusterPlatform(nats: NatsServer, groups: NodeGroup[], env
     transporter: nats.url,
     env: { ...PLATFORM_ENV, ...env },
     readyPath: "/api/health/ready",
-    nodes: groups.map(({ name, services }) => ({ services, name, env: profiling(name) })),
+    nodes: groups.map(({ name, services, env: own }) => ({ services, name, env: { ...own, ...profiling(name) } })),
   });
   return {
     url: cluster.gatewayUrl,
