@@ -145,10 +145,7 @@ function scenarios(nats: Awaited<ReturnType<typeof startNatsServer>>): Scenario[
   return list.filter((s) => (ONLY ? ONLY.has(s.name) : !s.optional));
 }
 
-/**
- * A fresh DATA_DIR holding 100,000 generated products; it goes when the
- * platform that uses it stops (NeDB rewrites its files on load).
- */
+/** A fresh DATA_DIR holding 100,000 generated products (removingDir deletes it with its platform). */
 function largeCatalogDir(): string {
   const dataDir = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "bench-100k-"));
   execFileSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "generate-catalog.ts"), "--count", "100000"], {
