@@ -120,8 +120,9 @@ describe("startCluster (on a fixture project)", () => {
       project: fixture,
       nodes: [{ services: ["echo"] }],
       waitForServices: ["echo", "never-registered"],
-      timeoutMs: 2000,
+      // Long enough for the echo node to start and be seen on a busy CI runner (it took over 2 s there once).
+      timeoutMs: 6000,
     });
-    await expect(attempt).rejects.toThrow(/Cluster not ready: not available after 2000 ms: never-registered\n/);
+    await expect(attempt).rejects.toThrow(/Cluster not ready: not available after 6000 ms: never-registered\n/);
   });
 });
