@@ -66,7 +66,13 @@ async function main(): Promise<void> {
 
     const messages = new Map<string, number>();
     let counting = true;
-    watcher.subscribe(">", { callback: (_err, msg) => counting && messages.set(kindOf(msg.subject, msg.data), (messages.get(kindOf(msg.subject, msg.data)) ?? 0) + 1) });
+    watcher.subscribe(">", {
+      callback: (_err, msg) => {
+        if (!counting) return;
+        const kind = kindOf(msg.subject, msg.data);
+        messages.set(kind, (messages.get(kind) ?? 0) + 1);
+      },
+    });
     const before = new Map(SERVICE_GROUPS.map((group) => [group.name, datafileLines(path.join(dataRoot, group.name))]));
 
     for (let i = 0; i < ORDERS; i++) {

@@ -29,26 +29,19 @@ interface NeDbIndex {
 
 const PATCHED = Symbol("updateInPlaceWhenKeyKept");
 
-/** NeDB's getDotValue for the plain case; anything else (arrays, objects, dates) takes NeDB's path. */
-function plainKeyOf(doc: Doc, fieldName: string): { plain: boolean; key: unknown } {
-  let value: unknown = doc;
-  for (const part of fieldName.split(".")) {
-    if (value === null || typeof value !== "object" || Array.isArray(value)) return { plain: false, key: undefined };
-    value = (value as Doc)[part];
-  }
-  const plain = value === undefined || value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean";
-  return { plain, key: value };
-}
+// The index's own key function: what NeDB indexes a document under is what is compared here.
+const { getDotValue } = require("@seald-io/nedb/lib/model") as { getDotValue(doc: Doc, field: string): unknown };
+
+/** A key the tree holds as one value (arrays, objects and dates take NeDB's path). */
+const isPlain = (key: unknown) => key === undefined || key === null || typeof key === "string" || typeof key === "number" || typeof key === "boolean";
 
 /** True when `pair` moved within its bucket; false when NeDB has to move it. */
 function replaceInBucket(index: NeDbIndex, pair: Pair): boolean {
-  const before = plainKeyOf(pair.oldDoc, index.fieldName);
-  if (!before.plain) return false;
-  const after = plainKeyOf(pair.newDoc, index.fieldName);
-  if (!after.plain || after.key !== before.key) return false;
+  const key = getDotValue(pair.oldDoc, index.fieldName);
+  if (!isPlain(key) || getDotValue(pair.newDoc, index.fieldName) !== key) return false;
   // A sparse index holds no document without the field.
-  if (before.key === undefined && index.sparse) return true;
-  const bucket = index.tree.search(before.key);
+  if (key === undefined && index.sparse) return true;
+  const bucket = index.tree.search(key);
   const at = bucket.indexOf(pair.oldDoc);
   if (at < 0) return false;
   bucket[at] = pair.newDoc;
