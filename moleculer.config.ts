@@ -4,16 +4,16 @@
  * as many nodes of a cluster alike.
  */
 import type { BrokerOptions, Errors, TracerOptions } from "moleculer";
-import { config, type PlatformConfig } from "./lib/config";
-import { ResilientRedisCacher } from "./lib/resilient-redis-cacher";
-import { ScrubbingValidator } from "./lib/scrubbing-validator";
-import { platformMetricsOptions } from "./lib/metrics-exposition";
+import { config, type PlatformConfig } from "./platform/config";
+import { ResilientRedisCacher } from "./platform/broker/resilient-redis-cacher";
+import { ScrubbingValidator } from "./platform/broker/scrubbing-validator";
+import { platformMetricsOptions } from "./platform/broker/metrics-exposition";
 import { FaultInjection } from "./middlewares/fault-injection.middleware";
 import { TransporterLinkMiddleware } from "./middlewares/transporter-link.middleware";
 import { RequestLogContext } from "./middlewares/request-log.middleware";
 import { jsonLogFormatter, LogScopeMiddleware } from "./middlewares/log-scope.middleware";
 import { CallerCache } from "./middlewares/caller-cache.middleware";
-import { LIST_CACHE_KEYS } from "./lib/catalog-query";
+import { LIST_CACHE_KEYS } from "./services/products/catalog-query";
 import { replCommands } from "./scripts/repl-commands";
 
 /**

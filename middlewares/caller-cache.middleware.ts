@@ -22,7 +22,7 @@
  * trace span of the callee (callerCacheStats counts hits and misses).
  */
 import type { CallingOptions, Middleware, ServiceBroker } from "moleculer";
-import { TtlCache } from "../lib/ttl-cache";
+import { TtlCache } from "../platform/ttl-cache";
 
 export interface CallerCacheOptions {
   /** Full action name -> the params its answer depends on (the callee's own cache `keys`). */

@@ -4,7 +4,7 @@
  * every node at runtime with one broadcast (`faults.changed`).
  */
 import { Errors, type ActionSchema, type Context, type Middleware, type ServiceBroker } from "moleculer";
-import { ruleFor, shouldFail, type FaultRule } from "../lib/fault-rules";
+import { ruleFor, shouldFail, type FaultRule } from "../platform/fault-rules";
 
 type Handler = (ctx: Context) => Promise<unknown>;
 

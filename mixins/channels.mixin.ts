@@ -23,13 +23,13 @@
  * keep the handlers typed against the service's `this`.
  */
 import type { Context, Service, ServiceSchema } from "moleculer";
-import { config } from "../lib/config";
-import { acquireBus, releaseBus } from "../lib/channels/bus-registry";
-import { createDispatcher, type Route } from "../lib/channels/dispatch";
-import { assertEventName } from "../lib/channels/names";
-import type { DeadLetter, EventBus, EventEnvelope, Subscription } from "../lib/channels/types";
+import { config } from "../platform/config";
+import { acquireBus, releaseBus } from "../platform/events/bus-registry";
+import { createDispatcher, type Route } from "../platform/events/dispatch";
+import { assertEventName } from "../platform/events/names";
+import type { DeadLetter, EventBus, EventEnvelope, Subscription } from "../platform/events/types";
 import type { ShopSettings } from "../types/moleculer";
-import { shopMetrics } from "../lib/metrics";
+import { shopMetrics } from "../platform/broker/metrics";
 
 export type ChannelHandler<S, P = any> = (this: S, event: EventEnvelope<P>, ctx: Context<P>) => Promise<void> | void;
 

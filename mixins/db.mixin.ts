@@ -16,9 +16,9 @@ import { Service, type Context, type ServiceSchema } from "moleculer";
 import type { ShopSettings } from "../types/moleculer";
 import { Errors } from "moleculer";
 import DbService from "moleculer-db";
-import { config } from "../lib/config";
-import { createAdapter, isDuplicateKeyError, newId, seedIfEmpty, storageKind, type DbAdapter, type IndexSpec } from "../lib/db-adapter";
-import { splitStorageNodes } from "../lib/split-storage";
+import { config } from "../platform/config";
+import { createAdapter, isDuplicateKeyError, newId, seedIfEmpty, storageKind, type DbAdapter, type IndexSpec } from "../platform/db/db-adapter";
+import { splitStorageNodes } from "../platform/split-storage";
 
 export type GeneratedAction = "find" | "count" | "list" | "create" | "insert" | "get" | "update" | "remove";
 const GENERATED_ACTIONS: GeneratedAction[] = ["find", "count", "list", "create", "insert", "get", "update", "remove"];

@@ -14,14 +14,14 @@
  *   await this.publishDurable("payment.refunded", payload, ctx, { key: operationKey });
  */
 import type { Context, Service, ServiceSchema } from "moleculer";
-import { config } from "../lib/config";
-import { createAdapter, newId, storageKind, type DbAdapter } from "../lib/db-adapter";
-import { acquireBus, releaseBus } from "../lib/channels/bus-registry";
-import { assertEventName } from "../lib/channels/names";
-import { OUTBOX_INDEXES, OUTBOX_MARK_FIELD, OutboxStore, outboxEventId, toEnvelope, type OutboxDoc } from "../lib/outbox";
-import { CLAIM_MS, OutboxRelay } from "../lib/outbox-relay";
-import { reasonText, type EventEnvelope } from "../lib/channels/types";
-import { shopMetrics } from "../lib/metrics";
+import { config } from "../platform/config";
+import { createAdapter, newId, storageKind, type DbAdapter } from "../platform/db/db-adapter";
+import { acquireBus, releaseBus } from "../platform/events/bus-registry";
+import { assertEventName } from "../platform/events/names";
+import { OUTBOX_INDEXES, OUTBOX_MARK_FIELD, OutboxStore, outboxEventId, toEnvelope, type OutboxDoc } from "../platform/events/outbox";
+import { CLAIM_MS, OutboxRelay } from "../platform/events/outbox-relay";
+import { reasonText, type EventEnvelope } from "../platform/events/types";
+import { shopMetrics } from "../platform/broker/metrics";
 
 export interface OutboxOptions<S = Service> {
   /** The service's database (as given to its DbMixin): the outbox lives next to the state. */

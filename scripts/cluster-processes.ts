@@ -36,7 +36,7 @@ export function repoBuild(root = REPO_ROOT): Build {
 
 /** The groups with only the services this build has; groups left empty are dropped (services yet to be written). */
 export function builtGroups(build: Build): { name: string; services: string[] }[] {
-  const built = (service: string) => fs.existsSync(path.join(build.serviceDir, `${service}.service.js`));
+  const built = (service: string) => fs.existsSync(path.join(build.serviceDir, service, `${service}.service.js`));
   return SERVICE_GROUPS.map((group) => ({ name: group.name, services: group.services.filter(built) })).filter((group) => group.services.length > 0);
 }
 

@@ -16,10 +16,10 @@
  * nodes cache catalog reads for up to 60 s: restart them or wait.
  */
 import { parseArgs } from "node:util";
-import { config } from "../lib/config";
-import { createAdapter, isDuplicateKeyError, newId } from "../lib/db-adapter";
-import { syntheticProduct } from "../lib/catalog-generator";
-import { PRODUCT_INDEXES } from "../lib/product-model";
+import { config } from "../platform/config";
+import { createAdapter, isDuplicateKeyError, newId } from "../platform/db/db-adapter";
+import { syntheticProduct } from "../services/products/catalog-generator";
+import { PRODUCT_INDEXES } from "../services/products/product-model";
 
 /** A fixed creation time: the same product every run. */
 const CATALOG_EPOCH = new Date("2025-01-01T00:00:00Z");

@@ -6,7 +6,7 @@
 import os from "node:os";
 import { ServiceBroker } from "moleculer";
 import { brokerOptions } from "../moleculer.config";
-import { loadConfig } from "../lib/config";
+import { loadConfig } from "../platform/config";
 
 async function main(): Promise<void> {
   const cfg = loadConfig();

@@ -5,9 +5,9 @@
  * the catalog at view time in one batched call, the TTL, and carts that
  * belong to their user only.
  */
-import type { CartStore } from "../../lib/cart-store";
-import type { CartView } from "../../lib/cart-view";
-import type { AdminProduct } from "../../lib/product-model";
+import type { CartStore } from "../../services/cart/cart-store";
+import type { CartView } from "../../services/cart/cart-view";
+import type { AdminProduct } from "../../services/products/product-model";
 import { ALICE, BOB, TOKENS, startCartPlatform, type CartPlatform } from "./cart-platform";
 import { STORE_ROWS, TEST_TTL_SEC, type StoreFixture } from "./store-fixtures";
 

@@ -6,10 +6,10 @@
  */
 import { fakeUsersService } from "../support/fake-users";
 import type { Context, ServiceSchema } from "moleculer";
-import CartService, { type CartSettings } from "../../services/cart.service";
-import ProductsService from "../../services/products.service";
-import type { CartStore } from "../../lib/cart-store";
-import type { AdminProduct } from "../../lib/product-model";
+import CartService, { type CartSettings } from "../../services/cart/cart.service";
+import ProductsService from "../../services/products/products.service";
+import type { CartStore } from "../../services/cart/cart-store";
+import type { AdminProduct } from "../../services/products/product-model";
 import type { AuthUser } from "../../types/moleculer";
 import { startLocalPlatform, type LocalPlatform } from "../support/local-platform";
 import { api, type ApiClient } from "../support/http";

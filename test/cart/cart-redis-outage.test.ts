@@ -6,8 +6,8 @@
  * works again without a restart of the service).
  */
 import Redis from "ioredis";
-import { config } from "../../lib/config";
-import type { CartView } from "../../lib/cart-view";
+import { config } from "../../platform/config";
+import type { CartView } from "../../services/cart/cart-view";
 import { startRedisServer, type RedisServer } from "../support/redis-server";
 import { waitUntil } from "../support/wait-until";
 import { ALICE, TOKENS, startCartPlatform, type CartPlatform } from "./cart-platform";

@@ -2,10 +2,10 @@
  * The cart's configuration: CART_TTL (default 7 days), the command timeout
  * derived from REQUEST_TIMEOUT, and the service settings built from them.
  */
-import { config, loadConfig } from "../../lib/config";
-import { commandTimeoutWithin } from "../../lib/cart-redis-store";
-import { MAX_CART_LINES } from "../../lib/cart-rules";
-import CartService, { type CartSettings } from "../../services/cart.service";
+import { config, loadConfig } from "../../platform/config";
+import { commandTimeoutWithin } from "../../services/cart/cart-redis-store";
+import { MAX_CART_LINES } from "../../services/cart/cart-rules";
+import CartService, { type CartSettings } from "../../services/cart/cart.service";
 
 describe("cart configuration", () => {
   it("keeps a cart 7 days after its last change unless CART_TTL says otherwise", () => {

@@ -3,7 +3,7 @@
  * merge, limits hold atomically under concurrent writes, every write renews
  * the TTL, and each user's cart is their own.
  */
-import type { CartStore } from "../../lib/cart-store";
+import type { CartStore } from "../../services/cart/cart-store";
 import { STORE_ROWS, TEST_TTL_SEC, type StoreFixture } from "./store-fixtures";
 
 const ROOMY = { maxQuantity: 999, maxLines: 100 };

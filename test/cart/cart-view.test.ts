@@ -3,8 +3,8 @@
  * ordered by name, and lines that cannot be bought as they stand flagged and
  * kept out of `subtotal` and `itemCount`.
  */
-import type { CartLine } from "../../lib/cart-store";
-import { cartCurrency, priceCart, type Catalog, type CatalogProduct } from "../../lib/cart-view";
+import type { CartLine } from "../../services/cart/cart-store";
+import { cartCurrency, priceCart, type Catalog, type CatalogProduct } from "../../services/cart/cart-view";
 
 const product = (id: string, overrides: Partial<CatalogProduct> = {}): CatalogProduct => ({
   id,

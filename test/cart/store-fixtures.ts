@@ -5,8 +5,8 @@
  * harness' private redis-server, where TTLs are read from Redis itself.
  */
 import Redis from "ioredis";
-import { MemoryCartStore, type CartStore } from "../../lib/cart-store";
-import { RedisCartStore } from "../../lib/cart-redis-store";
+import { MemoryCartStore, type CartStore } from "../../services/cart/cart-store";
+import { RedisCartStore } from "../../services/cart/cart-redis-store";
 import { startRedisServer, type RedisServer } from "../support/redis-server";
 
 export const TEST_TTL_SEC = 7 * 24 * 3600;

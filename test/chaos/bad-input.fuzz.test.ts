@@ -21,8 +21,8 @@ import fc from "fast-check";
 import type { ServiceSchema } from "moleculer";
 import { startLocalPlatform, type LocalPlatform } from "../support/local-platform";
 import { api, type ApiClient } from "../support/http";
-import { platformServiceNames } from "../../lib/platform-services";
-import { config } from "../../lib/config";
+import { platformServiceNames } from "../../services/api/platform-services";
+import { config } from "../../platform/config";
 import { reportScenario } from "./support/chaos-report";
 import {
   bareRoute,
@@ -63,7 +63,7 @@ const servicesDir = path.join(__dirname, "..", "..", "services");
 const allServices = platformServiceNames(servicesDir)
   .filter((name) => name !== "api")
   .map((name) => {
-    const schema = (require(path.join(servicesDir, `${name}.service`)) as { default: ServiceSchema }).default;
+    const schema = (require(path.join(servicesDir, name, `${name}.service`)) as { default: ServiceSchema }).default;
     return SETTINGS[name] ? ({ name, mixins: [schema], settings: SETTINGS[name] } as ServiceSchema) : schema;
   });
 

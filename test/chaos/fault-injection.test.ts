@@ -5,7 +5,7 @@
  */
 import { ServiceBroker, type ServiceSchema } from "moleculer";
 import { FaultInjection } from "../../middlewares/fault-injection.middleware";
-import { parseFaultRules, ruleFor, shouldFail } from "../../lib/fault-rules";
+import { parseFaultRules, ruleFor, shouldFail } from "../../platform/fault-rules";
 import type { LocalPlatform } from "../support/local-platform";
 import { api } from "../support/http";
 import { waitUntil } from "../support/wait-until";

@@ -23,7 +23,7 @@ import { waitUntil } from "../support/wait-until";
 import { percentile, runLoad, type LoadResult } from "./support/load";
 import { reportScenario } from "./support/chaos-report";
 import { apiErrorProblems, processStates, registerShopper, sustainedRecoveryMs, type Shopper } from "./support/infra-shop";
-import { platformServiceNames } from "../../lib/platform-services";
+import { platformServiceNames } from "../../services/api/platform-services";
 
 const LOAD_MS = 22_000;
 const KILL_AT_MS = 2_000;

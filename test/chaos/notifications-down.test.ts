@@ -13,9 +13,9 @@
 import type { ClusterNode } from "../support/cluster";
 import { api, type ApiClient } from "../support/http";
 import { waitUntil } from "../support/wait-until";
-import { outboxEventId } from "../../lib/outbox";
-import { orderRef } from "../../lib/notification-templates";
-import { formatMoney } from "../../lib/notification-money";
+import { outboxEventId } from "../../platform/events/outbox";
+import { orderRef } from "../../services/notifications/notification-templates";
+import { formatMoney } from "../../services/notifications/notification-money";
 import { ADDRESS, newKey, payment } from "../orders/orders-platform";
 import { occurrences, startNotificationsCluster, type NotificationsCluster } from "../notifications/support/notifications-cluster";
 import { reportScenario } from "./support/chaos-report";

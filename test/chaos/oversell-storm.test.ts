@@ -46,7 +46,7 @@ import { startMongo, type TestMongo } from "../support/mongo";
 import { startNatsServer, type NatsServer } from "../support/nats-server";
 import { startRedisServer, type RedisServer } from "../support/redis-server";
 import { waitUntil } from "../support/wait-until";
-import { mongoDatabaseName } from "../../lib/db-adapter";
+import { mongoDatabaseName } from "../../platform/db/db-adapter";
 import { summarize, type Outcome } from "./support/load";
 import { reportScenario } from "./support/chaos-report";
 import { inBatches, mintShoppers, stormJwtSecret, type StormShopper } from "./support/storm-shoppers";

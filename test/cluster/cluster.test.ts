@@ -10,7 +10,7 @@ import { startNatsServer, type NatsServer } from "../support/nats-server";
 import { startCluster, BUILT_PROJECT, type Cluster } from "../support/cluster";
 import { api } from "../support/http";
 import { waitUntil } from "../support/wait-until";
-import { platformServiceNames } from "../../lib/platform-services";
+import { platformServiceNames } from "../../services/api/platform-services";
 
 // Every service of the build has a node, so the gateway can be ready.
 const ALL = platformServiceNames(path.join(BUILT_PROJECT.root, "services"));

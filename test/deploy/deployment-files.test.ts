@@ -16,6 +16,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
 import { SERVICE_GROUPS } from "../../scripts/cluster-processes";
+import { platformServiceNames } from "../../services/api/platform-services";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -38,7 +39,7 @@ const READ_BY_OTHERS = [
 ];
 
 /** The code that runs in a node, where environment variables are read. */
-const SOURCE_DIRS = ["lib", "services", "mixins", "middlewares"];
+const SOURCE_DIRS = ["contracts", "platform", "services", "mixins", "middlewares"];
 const SOURCE_FILES = ["moleculer.config.ts"];
 
 /** How the code reads an environment variable, one pattern per form. */
@@ -77,13 +78,9 @@ function yamlDocuments(rel: string): Yaml[] {
     .filter((data) => data != null);
 }
 
-/** services/users.service.ts -> "users": what SERVICES may name. */
+/** services/users/users.service.ts -> "users": what SERVICES may name. */
 function servicesInCode(): string[] {
-  return fs
-    .readdirSync(path.join(ROOT, "services"))
-    .filter((file) => file.endsWith(".service.ts"))
-    .map((file) => file.slice(0, -".service.ts".length))
-    .sort();
+  return platformServiceNames(path.join(ROOT, "services"));
 }
 
 /** "products, cart" -> ["products", "cart"] */

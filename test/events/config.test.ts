@@ -1,8 +1,8 @@
 /**
  * The settings of durable events and notifications, from the environment.
  */
-import { loadConfig } from "../../lib/config";
-import { natsServers } from "../../lib/channels/bus-registry";
+import { loadConfig } from "../../platform/config";
+import { natsServers } from "../../platform/events/bus-registry";
 
 describe("durable events and notifications configuration", () => {
   it("has defaults that run embedded: log delivery, fault injection off", () => {

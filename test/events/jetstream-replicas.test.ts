@@ -7,12 +7,12 @@
  * events. Also the dead-letter count the metrics read (bus.deadLetterCount).
  */
 import { connect, type JetStreamManager, type NatsConnection, type StreamConfig } from "nats";
-import { ConfigError, loadConfig } from "../../lib/config";
-import { ensureStreams } from "../../lib/channels/jetstream";
-import { eventNames } from "../../lib/channels/names";
-import { NatsBus } from "../../lib/channels/nats-bus";
-import { encodeEnvelope, type Delivery, type EventEnvelope } from "../../lib/channels/types";
-import { newId } from "../../lib/db-adapter";
+import { ConfigError, loadConfig } from "../../platform/config";
+import { ensureStreams } from "../../platform/events/jetstream";
+import { eventNames } from "../../platform/events/names";
+import { NatsBus } from "../../platform/events/nats-bus";
+import { encodeEnvelope, type Delivery, type EventEnvelope } from "../../platform/events/types";
+import { newId } from "../../platform/db/db-adapter";
 import { startNatsServer } from "../support/nats-server";
 import { PrivateServer } from "../support/private-server";
 import { freePorts } from "../support/ports";

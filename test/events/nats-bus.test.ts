@@ -4,8 +4,8 @@
  * what only JetStream shows: where events and dead letters are kept.
  */
 import { connect, type NatsConnection } from "nats";
-import type { EventEnvelope } from "../../lib/channels/types";
-import { eventNames } from "../../lib/channels/names";
+import type { EventEnvelope } from "../../platform/events/types";
+import { eventNames } from "../../platform/events/names";
 import { waitUntil } from "../support/wait-until";
 import { describeBusContract } from "./support/bus-contract";
 import { startBusHarness, type BusHarness } from "./support/bus-harness";

@@ -9,9 +9,9 @@
 import type { ClusterNode } from "../support/cluster";
 import { api, type ApiClient } from "../support/http";
 import { waitUntil } from "../support/wait-until";
-import { mongoDatabaseName } from "../../lib/db-adapter";
-import { outboxEventId } from "../../lib/outbox";
-import { orderRef } from "../../lib/notification-templates";
+import { mongoDatabaseName } from "../../platform/db/db-adapter";
+import { outboxEventId } from "../../platform/events/outbox";
+import { orderRef } from "../../services/notifications/notification-templates";
 import { ADDRESS, newKey, payment } from "../orders/orders-platform";
 import { startNotificationsCluster, type NotificationsCluster } from "../notifications/support/notifications-cluster";
 

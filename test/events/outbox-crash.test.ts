@@ -15,9 +15,9 @@ import { startMongo, type TestMongo } from "../support/mongo";
 import { startNatsServer, type NatsServer } from "../support/nats-server";
 import { waitUntil } from "../support/wait-until";
 import { ChannelsMixin } from "../../mixins/channels.mixin";
-import { acquireBus, releaseBus } from "../../lib/channels/bus-registry";
-import type { EventBus, EventEnvelope } from "../../lib/channels/types";
-import { mongoDatabaseName } from "../../lib/db-adapter";
+import { acquireBus, releaseBus } from "../../platform/events/bus-registry";
+import type { EventBus, EventEnvelope } from "../../platform/events/types";
+import { mongoDatabaseName } from "../../platform/db/db-adapter";
 import { buildProject } from "./support/built-project";
 import { forgetServiceChanges } from "./support/bus-harness";
 

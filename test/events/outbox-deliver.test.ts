@@ -4,10 +4,10 @@
  * publish fails: the entry is left for the relay's passes, which publish it
  * once the bus is back.
  */
-import { createAdapter, newId, type DbAdapter } from "../../lib/db-adapter";
-import { OUTBOX_INDEXES, OutboxStore, type OutboxDoc } from "../../lib/outbox";
-import { OutboxRelay } from "../../lib/outbox-relay";
-import type { EventEnvelope } from "../../lib/channels/types";
+import { createAdapter, newId, type DbAdapter } from "../../platform/db/db-adapter";
+import { OUTBOX_INDEXES, OutboxStore, type OutboxDoc } from "../../platform/events/outbox";
+import { OutboxRelay } from "../../platform/events/outbox-relay";
+import type { EventEnvelope } from "../../platform/events/types";
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 

@@ -5,10 +5,10 @@
  */
 import { ServiceBroker, type BrokerOptions, type ServiceSchema } from "moleculer";
 import { ChannelsMixin } from "../../mixins/channels.mixin";
-import { acquireBus, releaseBus } from "../../lib/channels/bus-registry";
-import type { OutboxStore } from "../../lib/outbox";
-import type { EventEnvelope } from "../../lib/channels/types";
-import { newId } from "../../lib/db-adapter";
+import { acquireBus, releaseBus } from "../../platform/events/bus-registry";
+import type { OutboxStore } from "../../platform/events/outbox";
+import type { EventEnvelope } from "../../platform/events/types";
+import { newId } from "../../platform/db/db-adapter";
 import { startNatsServer, type NatsServer } from "../support/nats-server";
 import { waitUntil } from "../support/wait-until";
 import OrderDesk from "./fixtures/order-desk.service";

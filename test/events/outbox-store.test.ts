@@ -2,8 +2,8 @@
  * The outbox's states on their own (NeDB in memory): what the producer and
  * the relays may do to an entry, and what they may not.
  */
-import { createAdapter, newId, type DbAdapter } from "../../lib/db-adapter";
-import { OUTBOX_INDEXES, OutboxStore, toEnvelope } from "../../lib/outbox";
+import { createAdapter, newId, type DbAdapter } from "../../platform/db/db-adapter";
+import { OUTBOX_INDEXES, OutboxStore, toEnvelope } from "../../platform/events/outbox";
 
 describe("outbox entries", () => {
   let adapter: DbAdapter;

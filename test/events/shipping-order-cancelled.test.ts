@@ -4,9 +4,9 @@
  * to do and the event is acked (never a dead letter).
  */
 import type { ServiceBroker } from "moleculer";
-import { acquireBus, releaseBus } from "../../lib/channels/bus-registry";
-import type { EventBus, DeadLetter } from "../../lib/channels/types";
-import { newId } from "../../lib/db-adapter";
+import { acquireBus, releaseBus } from "../../platform/events/bus-registry";
+import type { EventBus, DeadLetter } from "../../platform/events/types";
+import { newId } from "../../platform/db/db-adapter";
 import { waitUntil } from "../support/wait-until";
 import { ADDRESS, orderId, startShipping, type ShippingPlatform } from "../shipping/shipping-platform";
 

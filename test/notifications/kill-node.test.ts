@@ -9,7 +9,7 @@
  */
 import type { ClusterNode } from "../support/cluster";
 import { waitUntil } from "../support/wait-until";
-import type { EventEnvelope } from "../../lib/channels/types";
+import type { EventEnvelope } from "../../platform/events/types";
 import { occurrences, orderPaidFor, startNotificationsCluster, type NotificationsCluster } from "./support/notifications-cluster";
 
 const EVENTS = 20;

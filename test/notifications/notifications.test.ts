@@ -4,7 +4,7 @@
  * one mail however often it is delivered.
  */
 import type { ServiceBroker } from "moleculer";
-import type { DeadLetter } from "../../lib/channels/types";
+import type { DeadLetter } from "../../platform/events/types";
 import { waitUntil } from "../support/wait-until";
 import { startSmtpSink, type SmtpSink } from "./support/smtp-sink";
 import { ADA, BO, orderPaid, startNotifications, type NotificationsPlatform } from "./support/notifications-platform";

@@ -3,7 +3,7 @@
  * carries, and that a server that is not there fails the send (the event is
  * then retried) instead of hanging it.
  */
-import { createDeliveryChannel, LogChannel, SmtpChannel, type OutgoingNotification } from "../../lib/notification-channels";
+import { createDeliveryChannel, LogChannel, SmtpChannel, type OutgoingNotification } from "../../services/notifications/notification-channels";
 import { freePort } from "../support/ports";
 import { startSmtpSink, type SmtpSink } from "./support/smtp-sink";
 

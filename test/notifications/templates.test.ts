@@ -3,11 +3,11 @@
  * totals, the tracking number, refunds, the welcome; and payloads that could
  * never be rendered are poison.
  */
-import { formatMoney, minorUnitsPer } from "../../lib/notification-money";
-import { parsePayload, recipientOf, type OrderPaid } from "../../lib/notification-events";
-import { escapeHtml, orderRef, render } from "../../lib/notification-templates";
-import { PoisonEventError } from "../../lib/channels/dispatch";
-import { orderEventPayload, type OrderDoc } from "../../lib/order-model";
+import { formatMoney, minorUnitsPer } from "../../services/notifications/notification-money";
+import { parsePayload, recipientOf, type OrderPaid } from "../../services/notifications/notification-events";
+import { escapeHtml, orderRef, render } from "../../services/notifications/notification-templates";
+import { PoisonEventError } from "../../platform/events/dispatch";
+import { orderEventPayload, type OrderDoc } from "../../services/orders/order-model";
 
 const ORDER_ID = "65a1f0c2e4b0a1b2c3d4e5f6";
 

@@ -13,7 +13,7 @@
  * tree. (test/ops/tracing.test.ts covers a simpler request, and that no span
  * carries params or meta.)
  */
-import { TEST_CARDS } from "../../lib/simulated-gateway";
+import { TEST_CARDS } from "../../services/payments/simulated-gateway";
 import type { NatsServer } from "../support/nats-server";
 import type { Cluster } from "../support/cluster";
 import { api, type ApiClient } from "../support/http";

@@ -14,10 +14,10 @@
  */
 import { ServiceBroker, type BrokerOptions, type ServiceSchema } from "moleculer";
 import { brokerOptions } from "../../moleculer.config";
-import { loadConfig } from "../../lib/config";
+import { loadConfig } from "../../platform/config";
 import { TransporterLinkMiddleware } from "../../middlewares/transporter-link.middleware";
-import ApiService from "../../services/api.service";
-import ProductsService from "../../services/products.service";
+import ApiService from "../../services/api/api.service";
+import ProductsService from "../../services/products/products.service";
 import { startNatsServer, type NatsServer } from "../support/nats-server";
 import { freePort } from "../support/ports";
 import { api, type ApiResponse } from "../support/http";

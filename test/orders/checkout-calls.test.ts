@@ -5,12 +5,12 @@
  * authorization that may still be on its way.
  */
 import { Errors } from "moleculer";
-import { checkoutCalls, type Call } from "../../lib/checkout-calls";
-import { isDefinitive } from "../../lib/checkout-failures";
-import type { PaymentFacts, SagaCalls } from "../../lib/checkout-saga";
-import { conflict, unavailable } from "../../lib/errors";
-import type { OrderDoc } from "../../lib/order-model";
-import { declined } from "../../lib/payment-records";
+import { checkoutCalls, type Call } from "../../services/orders/checkout/checkout-calls";
+import { isDefinitive } from "../../services/orders/checkout/checkout-failures";
+import type { PaymentFacts, SagaCalls } from "../../services/orders/checkout/checkout-saga";
+import { conflict, unavailable } from "../../platform/errors";
+import type { OrderDoc } from "../../services/orders/order-model";
+import { declined } from "../../services/payments/payment-records";
 
 interface Attempt {
   action: string;

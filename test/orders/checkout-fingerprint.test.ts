@@ -3,7 +3,7 @@
  * (lib/checkout-fingerprint.ts): the same request gives the same one, any
  * difference that matters another, and no card secret goes into it.
  */
-import { canonicalJson, checkoutFingerprint, type CheckoutBody } from "../../lib/checkout-fingerprint";
+import { canonicalJson, checkoutFingerprint, type CheckoutBody } from "../../services/orders/checkout/checkout-fingerprint";
 
 const body = (overrides: Partial<CheckoutBody> = {}, card: Partial<CheckoutBody["payment"]> = {}): CheckoutBody => ({
   shippingAddress: { line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" },

@@ -6,13 +6,13 @@
  * later run finishes what one left.
  */
 import { Errors } from "moleculer";
-import { createAdapter, newId, type DbAdapter } from "../../lib/db-adapter";
-import { CheckoutSaga, LeftForRecovery, type PaymentFacts, type ReservationState, type SagaCalls } from "../../lib/checkout-saga";
-import { checkoutFailure, compensationPlan, isDefinitive, outcomeOf } from "../../lib/checkout-failures";
-import { newOrder } from "../../lib/checkout-prepare";
-import { LeaseLost, OrderBook, ownerToken, type OrderStore } from "../../lib/order-book";
-import type { OrderDoc, SagaStep } from "../../lib/order-model";
-import type { CardInput } from "../../lib/card";
+import { createAdapter, newId, type DbAdapter } from "../../platform/db/db-adapter";
+import { CheckoutSaga, LeftForRecovery, type PaymentFacts, type ReservationState, type SagaCalls } from "../../services/orders/checkout/checkout-saga";
+import { checkoutFailure, compensationPlan, isDefinitive, outcomeOf } from "../../services/orders/checkout/checkout-failures";
+import { newOrder } from "../../services/orders/checkout/checkout-prepare";
+import { LeaseLost, OrderBook, ownerToken, type OrderStore } from "../../services/orders/order-book";
+import type { OrderDoc, SagaStep } from "../../services/orders/order-model";
+import type { CardInput } from "../../contracts/card";
 
 const CARD: CardInput = { number: "4242424242424242", expMonth: 12, expYear: 2031, cvc: "123" };
 const LEASE_MS = 60_000;

@@ -4,7 +4,7 @@
  * off unless set, refused in production and checked against the saga's steps.
  */
 import { ServiceBroker } from "moleculer";
-import { ConfigError, loadConfig } from "../../lib/config";
+import { ConfigError, loadConfig } from "../../platform/config";
 import { ordersService } from "./orders-platform";
 
 describe("orders configuration", () => {

@@ -16,7 +16,7 @@ import { startNatsServer, type NatsServer } from "../support/nats-server";
 import { waitUntil } from "../support/wait-until";
 import { productBody } from "../products/catalog-platform";
 import { ADDRESS, futureYear, newKey } from "./orders-platform";
-import type { PublicOrder } from "../../lib/order-model";
+import type { PublicOrder } from "../../services/orders/order-model";
 
 const PROJECT: BuiltProject = BUILT_PROJECT;
 

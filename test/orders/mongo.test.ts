@@ -7,9 +7,9 @@
  */
 import { loadWithEnv } from "../support/load-with-env";
 import type { ServiceSchema } from "moleculer";
-import type { SagaHalted } from "../../lib/checkout-saga";
-import type { DbAdapter } from "../../lib/db-adapter";
-import type { SagaStep } from "../../lib/order-model";
+import type { SagaHalted } from "../../services/orders/checkout/checkout-saga";
+import type { DbAdapter } from "../../platform/db/db-adapter";
+import type { SagaStep } from "../../services/orders/order-model";
 import { startMongo, type TestMongo } from "../support/mongo";
 import { checkoutBody, newKey, payment, startOrdersPlatform, TEST_CARDS, type OrdersPlatform, type PublicOrder, type Shopper } from "./orders-platform";
 
@@ -23,8 +23,8 @@ beforeAll(async () => {
   mongo = await startMongo();
   // The halt must be the isolated copy's own SagaHalted, or the saga would not recognise it.
   const { OrdersService, Halted } = loadWithEnv({ MONGO_URI: mongo.uri }, () => ({
-    OrdersService: require("../../services/orders.service").default as ServiceSchema,
-    Halted: require("../../lib/checkout-saga").SagaHalted as typeof SagaHalted,
+    OrdersService: require("../../services/orders/orders.service").default as ServiceSchema,
+    Halted: require("../../services/orders/checkout/checkout-saga").SagaHalted as typeof SagaHalted,
   }));
 
   const halt = (step: SagaStep) => {

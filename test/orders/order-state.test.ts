@@ -2,7 +2,7 @@
  * The order state machine (lib/order-state.ts): which status may follow
  * which, and the one conditional update each change is written as.
  */
-import { canTransition, hasShipped, isFinal, ORDER_STATUSES, transitionUpdate, type OrderStatus } from "../../lib/order-state";
+import { canTransition, hasShipped, isFinal, ORDER_STATUSES, transitionUpdate, type OrderStatus } from "../../services/orders/order-state";
 
 const ALLOWED: [OrderStatus, OrderStatus][] = [
   ["pending", "paid"],

@@ -3,7 +3,7 @@
  * catalog in integer cents, subtotal and total, and the products a cart
  * holds that can no longer be sold.
  */
-import { emptyCart, orderTotals, priceItems, type CatalogEntry } from "../../lib/order-totals";
+import { emptyCart, orderTotals, priceItems, type CatalogEntry } from "../../services/orders/order-totals";
 
 const product = (id: string, overrides: Partial<CatalogEntry> = {}): CatalogEntry => ({ id, sku: `SKU-${id}`, name: `Product ${id}`, price: 1999, currency: "USD", archived: false, ...overrides });
 

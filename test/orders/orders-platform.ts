@@ -8,20 +8,20 @@
 import { durableEventRecorder, ORDER_EVENTS, type RecordedEvent } from "../support/durable-events";
 import { randomBytes } from "node:crypto";
 import type { ServiceBroker, ServiceSchema } from "moleculer";
-import UsersService from "../../services/users.service";
-import ShippingService from "../../services/shipping.service";
-import OrdersService, { type OrdersSettings } from "../../services/orders.service";
-import { config } from "../../lib/config";
-import type { DbAdapter } from "../../lib/db-adapter";
-import type { PublicOrder } from "../../lib/order-model";
-import type { Transaction } from "../../lib/payment-records";
+import UsersService from "../../services/users/users.service";
+import ShippingService from "../../services/shipping/shipping.service";
+import OrdersService, { type OrdersSettings } from "../../services/orders/orders.service";
+import { config } from "../../platform/config";
+import type { DbAdapter } from "../../platform/db/db-adapter";
+import type { PublicOrder } from "../../services/orders/order-model";
+import type { Transaction } from "../../services/payments/payment-records";
 import { startLocalPlatform, type LocalPlatform } from "../support/local-platform";
 import { api, type ApiClient, type ApiResponse } from "../support/http";
 import { productsService, productBody } from "../products/catalog-platform";
 import { cartService } from "../cart/cart-platform";
 import { paymentsService } from "../payments/payments-platform";
 
-export { TEST_CARDS } from "../../lib/simulated-gateway";
+export { TEST_CARDS } from "../../services/payments/simulated-gateway";
 export type { PublicOrder, Transaction };
 
 export const ADDRESS = { line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" };

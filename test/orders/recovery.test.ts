@@ -7,8 +7,8 @@
  * real processes killed mid-checkout: crash.cluster.test.ts.
  */
 import type { Service } from "moleculer";
-import { SagaHalted } from "../../lib/checkout-saga";
-import type { SagaStep } from "../../lib/order-model";
+import { SagaHalted } from "../../services/orders/checkout/checkout-saga";
+import type { SagaStep } from "../../services/orders/order-model";
 import { waitUntil } from "../support/wait-until";
 import { checkoutBody, newKey, ordersService, startOrdersPlatform, type OrdersPlatform, type PublicOrder, type Shopper } from "./orders-platform";
 

@@ -8,8 +8,8 @@
 import { inspect } from "node:util";
 import { Loggers, ServiceBroker, type Context, type TracerOptions } from "moleculer";
 import { brokerOptions } from "../../moleculer.config";
-import { loadConfig } from "../../lib/config";
-import type { DbAdapter } from "../../lib/db-adapter";
+import { loadConfig } from "../../platform/config";
+import type { DbAdapter } from "../../platform/db/db-adapter";
 import { waitUntil } from "../support/wait-until";
 import { authorizeParams, eventRecorder, paymentsService, refusal, TEST_CARDS, type SeenEvent, type Transaction } from "./payments-platform";
 

@@ -2,8 +2,8 @@
  * lib/card.ts: what is checked about a card before any processor sees it,
  * and that no check ever repeats the number or the CVC.
  */
-import { cardBrand, cardExpired, cardRule, checkCard, last4, luhnValid, readCard, type CardInput } from "../../lib/card";
-import { TEST_CARDS } from "../../lib/simulated-gateway";
+import { cardBrand, cardExpired, cardRule, checkCard, last4, luhnValid, readCard, type CardInput } from "../../contracts/card";
+import { TEST_CARDS } from "../../services/payments/simulated-gateway";
 
 const card = (overrides: Partial<CardInput> = {}): CardInput => ({ number: TEST_CARDS.approved, expMonth: 12, expYear: 2040, cvc: "123", ...overrides });
 const fields = (problems: { field: string }[]) => problems.map((p) => p.field);

@@ -5,8 +5,8 @@
  * authorization under the key can still happen.
  */
 import type { ServiceBroker } from "moleculer";
-import type { AuthorizeRequest } from "../../lib/payment-gateway";
-import { SimulatedGateway } from "../../lib/simulated-gateway";
+import type { AuthorizeRequest } from "../../services/payments/payment-gateway";
+import { SimulatedGateway } from "../../services/payments/simulated-gateway";
 import type { LocalPlatform } from "../support/local-platform";
 import { waitUntil } from "../support/wait-until";
 import { authorizeParams, card, fieldsOf, refusal, startPayments, TEST_CARDS, unique, type Transaction } from "./payments-platform";

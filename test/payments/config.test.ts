@@ -2,7 +2,7 @@
  * The payments settings in lib/config.ts: defaults that run embedded, and
  * values that would misbehave refused at start.
  */
-import { loadConfig } from "../../lib/config";
+import { loadConfig } from "../../platform/config";
 
 describe("payment settings from the environment", () => {
   it("default to the simulated processor with a little latency and three retries", () => {

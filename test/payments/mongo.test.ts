@@ -15,7 +15,7 @@ describe("payments on MongoDB", () => {
 
   beforeAll(async () => {
     mongo = await startMongo();
-    const PaymentsService = loadWithEnv({ MONGO_URI: mongo.uri }, () => require("../../services/payments.service").default as ServiceSchema);
+    const PaymentsService = loadWithEnv({ MONGO_URI: mongo.uri }, () => require("../../services/payments/payments.service").default as ServiceSchema);
 
     broker = new ServiceBroker({ logger: false });
     broker.createService({ name: "payments", mixins: [PaymentsService], settings: { gatewayLatencyMs: 5, gatewayRetries: 1, gatewayRetryDelayMs: 1 } } as ServiceSchema);

@@ -4,8 +4,8 @@
  * so a call with its key that is still on its way does nothing when it
  * arrives; an operation that ran or runs is answered as it stands.
  */
-import { createAdapter, type DbAdapter } from "../../lib/db-adapter";
-import { fingerprintOf, OPERATION_INDEXES, OperationLog, type OperationDoc } from "../../lib/payment-operations";
+import { createAdapter, type DbAdapter } from "../../platform/db/db-adapter";
+import { fingerprintOf, OPERATION_INDEXES, OperationLog, type OperationDoc } from "../../services/payments/payment-operations";
 
 let store: DbAdapter;
 let clock = Date.UTC(2030, 0, 1);

@@ -3,8 +3,8 @@
  * idempotency key, what the others with it get, and how an operation whose
  * owner failed or vanished is taken over.
  */
-import { createAdapter, type DbAdapter } from "../../lib/db-adapter";
-import { fingerprintOf, OPERATION_INDEXES, OperationLog } from "../../lib/payment-operations";
+import { createAdapter, type DbAdapter } from "../../platform/db/db-adapter";
+import { fingerprintOf, OPERATION_INDEXES, OperationLog } from "../../services/payments/payment-operations";
 
 let store: DbAdapter;
 let clock = Date.UTC(2030, 0, 1);

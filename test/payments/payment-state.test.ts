@@ -2,7 +2,7 @@
  * lib/payment-state.ts: which operation may follow which, and what each
  * does to the balance of a transaction. The service has no other rules.
  */
-import { authorizationStatus, canTransition, planOperation, type Balance, type PaymentStatus } from "../../lib/payment-state";
+import { authorizationStatus, canTransition, planOperation, type Balance, type PaymentStatus } from "../../services/payments/payment-state";
 
 const balance = (status: PaymentStatus, captured = 0, refunded = 0): Balance => ({ status, amount: 1000, captured, refunded });
 const refusal = (fn: () => unknown) => {

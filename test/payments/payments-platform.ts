@@ -5,11 +5,11 @@
  */
 import { durableEventRecorder, PAYMENT_EVENTS, PAYMENT_SIGNALS, type RecordedEvent } from "../support/durable-events";
 import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
-import PaymentsService, { type PaymentsSettings } from "../../services/payments.service";
-import type { PaymentGateway, SettleRequest } from "../../lib/payment-gateway";
-import { TransientGatewayError } from "../../lib/payment-gateway";
-import { SimulatedGateway, TEST_CARDS } from "../../lib/simulated-gateway";
-import type { Transaction } from "../../lib/payment-records";
+import PaymentsService, { type PaymentsSettings } from "../../services/payments/payments.service";
+import type { PaymentGateway, SettleRequest } from "../../services/payments/payment-gateway";
+import { TransientGatewayError } from "../../services/payments/payment-gateway";
+import { SimulatedGateway, TEST_CARDS } from "../../services/payments/simulated-gateway";
+import type { Transaction } from "../../services/payments/payment-records";
 import { startLocalPlatform, type LocalPlatform } from "../support/local-platform";
 
 export { TEST_CARDS };

@@ -1,7 +1,7 @@
 /**
  * lib/retry.ts: exponential backoff with jitter, and which errors are retried.
  */
-import { backoffDelay, retryWithBackoff } from "../../lib/retry";
+import { backoffDelay, retryWithBackoff } from "../../platform/retry";
 
 const opts = { retries: 3, baseDelayMs: 100, maxDelayMs: 1000 };
 const noSleep = () => Promise.resolve();

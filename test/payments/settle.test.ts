@@ -5,7 +5,7 @@
  */
 import type { ServiceBroker } from "moleculer";
 import type { LocalPlatform } from "../support/local-platform";
-import type { SimulatedGateway } from "../../lib/simulated-gateway";
+import type { SimulatedGateway } from "../../services/payments/simulated-gateway";
 import { waitUntil } from "../support/wait-until";
 import { authorizeParams, card, FlakyGateway, refusal, startPayments, TEST_CARDS, unique, type SeenEvent, type Transaction } from "./payments-platform";
 

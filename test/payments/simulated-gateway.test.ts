@@ -3,9 +3,9 @@
  * memory of idempotency keys. The payments service adds Luhn, expiry,
  * retries and storage (see authorize.test.ts).
  */
-import { TransientGatewayError } from "../../lib/payment-gateway";
-import { createGateway, gatewayNames, registerGateway } from "../../lib/payment-gateways";
-import { SimulatedGateway, TEST_CARDS } from "../../lib/simulated-gateway";
+import { TransientGatewayError } from "../../services/payments/payment-gateway";
+import { createGateway, gatewayNames, registerGateway } from "../../services/payments/payment-gateways";
+import { SimulatedGateway, TEST_CARDS } from "../../services/payments/simulated-gateway";
 
 const request = (number: string, idempotencyKey: string) => ({
   orderId: "order-1",

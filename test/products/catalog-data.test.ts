@@ -3,11 +3,11 @@
  * every product they make passes the same rules as an admin's create.
  */
 import { Validators } from "moleculer";
-import { demoCatalog } from "../../lib/seed-catalog";
-import { generatedSku, syntheticProduct } from "../../lib/catalog-generator";
-import { categoryCounts, tallyCategories } from "../../lib/category-counts";
-import type { DbAdapter } from "../../lib/db-adapter";
-import { MAX_STOCK, PRODUCT_FIELDS } from "../../lib/product-model";
+import { demoCatalog } from "../../services/products/seed-catalog";
+import { generatedSku, syntheticProduct } from "../../services/products/catalog-generator";
+import { categoryCounts, tallyCategories } from "../../services/products/category-counts";
+import type { DbAdapter } from "../../platform/db/db-adapter";
+import { MAX_STOCK, PRODUCT_FIELDS } from "../../services/products/product-model";
 
 const check = new Validators.Fastest().compile({
   ...PRODUCT_FIELDS,

@@ -5,7 +5,7 @@
  */
 import { fakeUsersService } from "../support/fake-users";
 import type { ServiceSchema } from "moleculer";
-import ProductsService, { type ProductsSettings } from "../../services/products.service";
+import ProductsService, { type ProductsSettings } from "../../services/products/products.service";
 import type { AuthUser } from "../../types/moleculer";
 import { startLocalPlatform, type LocalPlatform } from "../support/local-platform";
 

@@ -3,7 +3,7 @@
  * cache cleaning) and how its cached reads follow every change.
  */
 import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
-import type { DbAdapter } from "../../lib/db-adapter";
+import type { DbAdapter } from "../../platform/db/db-adapter";
 import type { LocalPlatform } from "../support/local-platform";
 import { waitUntil } from "../support/wait-until";
 import { productBody, startCatalog } from "./catalog-platform";

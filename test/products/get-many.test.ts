@@ -1,6 +1,6 @@
 import { ServiceBroker } from "moleculer";
-import ProductsService from "../../services/products.service";
-import type { AdminProduct } from "../../lib/product-model";
+import ProductsService from "../../services/products/products.service";
+import type { AdminProduct } from "../../services/products/product-model";
 import { productBody } from "./catalog-platform";
 
 describe("products.getMany, the batched lookup of cart, shipping and orders", () => {

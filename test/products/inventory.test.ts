@@ -1,7 +1,7 @@
 /**
  * lib/inventory.ts: the stock arithmetic behind reservations and adjustStock.
  */
-import { fellBelow, mergeLines, stockUpdate } from "../../lib/inventory";
+import { fellBelow, mergeLines, stockUpdate } from "../../services/products/inventory";
 
 describe("mergeLines", () => {
   it("adds up the lines of one product, keeping the order products first appear in", () => {

@@ -11,8 +11,8 @@ import { assertFreshBuild } from "../support/fresh-build";
 import { startCluster, type Cluster } from "../support/cluster";
 import { startMongo, type TestMongo } from "../support/mongo";
 import { startNatsServer, type NatsServer } from "../support/nats-server";
-import { mongoDatabaseName, newId } from "../../lib/db-adapter";
-import type { Reservation } from "../../lib/reservations";
+import { mongoDatabaseName, newId } from "../../platform/db/db-adapter";
+import type { Reservation } from "../../services/products/reservations";
 import { productBody } from "./catalog-platform";
 
 // The 3.x driver (moleculer-db-adapter-mongo's) has no types: the little used here.

@@ -1,7 +1,7 @@
 /**
  * The settings products reads from the environment (lib/config.ts).
  */
-import { ConfigError, loadConfig } from "../../lib/config";
+import { ConfigError, loadConfig } from "../../platform/config";
 
 describe("products configuration", () => {
   it("holds reservations 15 minutes, sweeps every 30 s, warns below 5 units and caches the catalog by default", () => {

@@ -3,10 +3,10 @@
  * ledger in memory whose take() a test can hold, to stop reserve() halfway
  * and see what release(), commit(), the sweeper and a second reserve() do.
  */
-import { createAdapter, type DbAdapter } from "../../lib/db-adapter";
-import { ReservationBook, type StockLedger } from "../../lib/reservations";
-import type { StockLine } from "../../lib/inventory";
-import { conflict } from "../../lib/errors";
+import { createAdapter, type DbAdapter } from "../../platform/db/db-adapter";
+import { ReservationBook, type StockLedger } from "../../services/products/reservations";
+import type { StockLine } from "../../services/products/inventory";
+import { conflict } from "../../platform/errors";
 
 class MemoryLedger implements StockLedger {
   readonly stock = new Map<string, number>();

@@ -4,8 +4,8 @@
  */
 import type { ServiceBroker } from "moleculer";
 import type { LocalPlatform } from "../support/local-platform";
-import { ReservationBook, type Reservation } from "../../lib/reservations";
-import type { DbAdapter } from "../../lib/db-adapter";
+import { ReservationBook, type Reservation } from "../../services/products/reservations";
+import type { DbAdapter } from "../../platform/db/db-adapter";
 import { productBody, startCatalog } from "./catalog-platform";
 
 interface Product {

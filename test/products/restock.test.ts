@@ -5,8 +5,8 @@
  */
 import type { Context, ServiceBroker } from "moleculer";
 import type { LocalPlatform } from "../support/local-platform";
-import type { Reservation } from "../../lib/reservations";
-import type { DbAdapter } from "../../lib/db-adapter";
+import type { Reservation } from "../../services/products/reservations";
+import type { DbAdapter } from "../../platform/db/db-adapter";
 import { productBody, startCatalog } from "./catalog-platform";
 
 let platform: LocalPlatform;

@@ -2,7 +2,7 @@
  * The shipping settings in lib/config.ts: defaults that run embedded, and
  * values that would misbehave refused at start.
  */
-import { loadConfig } from "../../lib/config";
+import { loadConfig } from "../../platform/config";
 
 describe("shipping settings from the environment", () => {
   it("default to shipping from the US, free standard shipping from 50.00 and no carrier timer", () => {

@@ -22,7 +22,7 @@ describe("shipping on MongoDB", () => {
 
   beforeAll(async () => {
     mongo = await startMongo();
-    const ShippingService = loadWithEnv({ MONGO_URI: mongo.uri }, () => require("../../services/shipping.service").default as ServiceSchema);
+    const ShippingService = loadWithEnv({ MONGO_URI: mongo.uri }, () => require("../../services/shipping/shipping.service").default as ServiceSchema);
 
     broker = new ServiceBroker({ logger: false });
     broker.createService({ name: "shipping", mixins: [ShippingService], settings: { carrierTimerMs: 60_000 } } as ServiceSchema);

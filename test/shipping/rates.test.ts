@@ -2,7 +2,7 @@
  * lib/shipping-rates.ts: zones from the origin country, standard and express
  * prices by weight, and free standard shipping from the threshold.
  */
-import { extraSteps, quoteShipping, zoneOf, type QuoteInput } from "../../lib/shipping-rates";
+import { extraSteps, quoteShipping, zoneOf, type QuoteInput } from "../../services/shipping/shipping-rates";
 
 const quote = (overrides: Partial<QuoteInput> = {}) =>
   quoteShipping({ method: "standard", origin: "US", destination: "US", weightGrams: 400, freeThreshold: 5000, ...overrides });

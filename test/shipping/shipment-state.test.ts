@@ -2,7 +2,7 @@
  * lib/shipment-state.ts: a shipment moves one way, and is cancelled only
  * before the carrier has it.
  */
-import { assertCancellable, canCancel, nextStatus, SHIPMENT_STATUSES } from "../../lib/shipment-state";
+import { assertCancellable, canCancel, nextStatus, SHIPMENT_STATUSES } from "../../services/shipping/shipment-state";
 
 describe("a shipment's steps", () => {
   it("go label_created -> in_transit -> out_for_delivery -> delivered", () => {

@@ -6,7 +6,7 @@
  */
 import { fakeUsersService } from "../support/fake-users";
 import type { Context, ServiceSchema } from "moleculer";
-import ShippingService, { type ShippingSettings } from "../../services/shipping.service";
+import ShippingService, { type ShippingSettings } from "../../services/shipping/shipping.service";
 import type { AuthUser } from "../../types/moleculer";
 import { startLocalPlatform, type LocalPlatform } from "../support/local-platform";
 

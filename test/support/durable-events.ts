@@ -4,7 +4,7 @@
  */
 import type { Context, ServiceSchema } from "moleculer";
 import { ChannelsMixin } from "../../mixins/channels.mixin";
-import type { EventEnvelope } from "../../lib/channels/types";
+import type { EventEnvelope } from "../../platform/events/types";
 
 export interface RecordedEvent<P = Record<string, any>> {
   event: string;

@@ -3,7 +3,7 @@
  * resolves Bearer tokens through `users.resolveToken`, here a fixed map.
  */
 import type { Context, ServiceSchema } from "moleculer";
-import { unauthorized } from "../../lib/errors";
+import { unauthorized } from "../../platform/errors";
 import type { AuthUser } from "../../types/moleculer";
 
 export function fakeUsersService(usersByToken: Record<string, AuthUser>): ServiceSchema {

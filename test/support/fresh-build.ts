@@ -7,7 +7,7 @@ import path from "node:path";
 import { BUILT_PROJECT, type BuiltProject } from "./cluster";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const SOURCE_DIRS = ["services", "lib", "mixins", "middlewares", "scripts"];
+const SOURCE_DIRS = ["services", "contracts", "platform", "mixins", "middlewares", "scripts"];
 
 export function assertFreshBuild(project: BuiltProject = BUILT_PROJECT): void {
   const built = path.join(project.root, project.configFile);

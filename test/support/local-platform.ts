@@ -6,8 +6,8 @@
 import type { AddressInfo } from "node:net";
 import { ServiceBroker, type ServiceSchema } from "moleculer";
 import { brokerOptions } from "../../moleculer.config";
-import { loadConfig } from "../../lib/config";
-import ApiService from "../../services/api.service";
+import { loadConfig } from "../../platform/config";
+import ApiService from "../../services/api/api.service";
 import { waitUntil } from "./wait-until";
 
 export interface LocalPlatform {

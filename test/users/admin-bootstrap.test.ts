@@ -2,8 +2,8 @@
  * The admin of ADMIN_EMAIL / ADMIN_PASSWORD is created at start if missing,
  * once, however often or however many nodes start.
  */
-import { ConfigError } from "../../lib/config";
-import { adminCredentials } from "../../lib/users";
+import { ConfigError } from "../../platform/config";
+import { adminCredentials } from "../../services/users/users";
 import { ADMIN, loginAdmin, startUsersPlatform, type UsersPlatform } from "./helpers";
 
 describe("admin credentials from the configuration", () => {

@@ -4,7 +4,7 @@
 import { durableEventRecorder, type RecordedEvent } from "../support/durable-events";
 import type { ServiceSchema } from "moleculer";
 import { rawRequest } from "../support/http";
-import type { PublicUser } from "../../lib/users";
+import type { PublicUser } from "../../services/users/users";
 import { decodePayload, registerUser, startUsersPlatform, uniqueEmail, type UsersPlatform } from "./helpers";
 
 type Session = { user: PublicUser; token: string };

@@ -5,12 +5,12 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import type { ServiceBroker } from "moleculer";
-import UsersService from "../../services/users.service";
-import { config } from "../../lib/config";
+import UsersService from "../../services/users/users.service";
+import { config } from "../../platform/config";
 import { startLocalPlatform, type LocalPlatform } from "../support/local-platform";
 import { api, type ApiClient } from "../support/http";
-import { JWT_AUDIENCE, JWT_ISSUER, type JwtKey } from "../../lib/jwt";
-import type { PublicUser } from "../../lib/users";
+import { JWT_AUDIENCE, JWT_ISSUER, type JwtKey } from "../../services/users/jwt";
+import type { PublicUser } from "../../services/users/users";
 import type { DbMethods } from "../../mixins/db.mixin";
 
 export interface UsersPlatform extends LocalPlatform {

@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { ConfigError } from "../../lib/config";
-import { loadJwtKey, signToken, verifyToken, JWT_AUDIENCE, JWT_ISSUER } from "../../lib/jwt";
+import { ConfigError } from "../../platform/config";
+import { loadJwtKey, signToken, verifyToken, JWT_AUDIENCE, JWT_ISSUER } from "../../services/users/jwt";
 import { makeTempDir, removeTempDir } from "../support/temp-dirs";
 import { claims, decodePayload, handMadeToken, withPayload } from "./helpers";
 

@@ -1,4 +1,4 @@
-import { LoginLimiter, MemoryFailureStore, RedisFailureStore, type FailureStore } from "../../lib/login-failures";
+import { LoginLimiter, MemoryFailureStore, RedisFailureStore, type FailureStore } from "../../services/users/login-failures";
 import { startRedisServer, type RedisServer } from "../support/redis-server";
 
 /** What both stores promise, run against each. */

@@ -1,4 +1,4 @@
-import { DEFAULT_PARAMS, dummyHash, hashPassword, needsRehash, verifyPassword } from "../../lib/password";
+import { DEFAULT_PARAMS, dummyHash, hashPassword, needsRehash, verifyPassword } from "../../services/users/password";
 
 describe("password hashing (lib/password)", () => {
   it("stores scrypt, its parameters, a salt and the hash in one string", async () => {

@@ -1,7 +1,7 @@
 /**
  * GET/PATCH /api/users/me and the admin's GET /api/users (API.md "Auth and users").
  */
-import type { PublicUser } from "../../lib/users";
+import type { PublicUser } from "../../services/users/users";
 import { loginAdmin, registerUser, startUsersPlatform, type Session, type UsersPlatform } from "./helpers";
 
 type ErrorBody = { code: number; type: string; message: string; data?: { field: string; message: string; type: string }[] };

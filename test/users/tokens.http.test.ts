@@ -3,7 +3,7 @@
  * token of an existing, enabled user gets through (API.md: 401 missing,
  * invalid or expired token).
  */
-import { config } from "../../lib/config";
+import { config } from "../../platform/config";
 import { waitUntil } from "../support/wait-until";
 import { claims, decodePayload, handMadeToken, registerUser, startUsersPlatform, withPayload, type Session, type UsersPlatform } from "./helpers";
 

@@ -12,9 +12,9 @@
  * looks the account up in its own storage.
  */
 import { randomBytes } from "node:crypto";
-import { hashPassword } from "../../../lib/password";
-import { signToken } from "../../../lib/jwt";
-import { mongoDatabaseName } from "../../../lib/db-adapter";
+import { hashPassword } from "../../../services/users/password";
+import { signToken } from "../../../services/users/jwt";
+import { mongoDatabaseName } from "../../../platform/db/db-adapter";
 
 // The 3.x driver (moleculer-db-adapter-mongo's) has no types: the little used here.
 interface Collection {

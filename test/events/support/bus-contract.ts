@@ -3,8 +3,8 @@
  * (memory-bus.test.ts, nats-bus.test.ts).
  */
 import type { Service } from "moleculer";
-import { PoisonEventError } from "../../../lib/channels/dispatch";
-import type { EventEnvelope } from "../../../lib/channels/types";
+import { PoisonEventError } from "../../../platform/events/dispatch";
+import type { EventEnvelope } from "../../../platform/events/types";
 import { waitUntil } from "../../support/wait-until";
 import { startBusHarness, type BusHarness, type BusKind } from "./bus-harness";
 

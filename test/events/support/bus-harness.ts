@@ -10,9 +10,9 @@
 import { randomBytes } from "node:crypto";
 import { ServiceBroker, type Service, type ServiceSchema } from "moleculer";
 import { ChannelsMixin, type ChannelHandlers, type ChannelsMethods, type ChannelsOptions } from "../../../mixins/channels.mixin";
-import { acquireBus, releaseBus } from "../../../lib/channels/bus-registry";
-import type { EventBus, EventEnvelope, GroupStats } from "../../../lib/channels/types";
-import { newId } from "../../../lib/db-adapter";
+import { acquireBus, releaseBus } from "../../../platform/events/bus-registry";
+import type { EventBus, EventEnvelope, GroupStats } from "../../../platform/events/types";
+import { newId } from "../../../platform/db/db-adapter";
 import { startNatsServer, type NatsServer } from "../../support/nats-server";
 
 export type BusKind = "memory" | "nats";

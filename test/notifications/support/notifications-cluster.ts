@@ -9,9 +9,9 @@ import { startCluster, type Cluster, type ClusterNodeSpec } from "../../support/
 import { startMongo, type TestMongo } from "../../support/mongo";
 import { startNatsServer } from "../../support/nats-server";
 import { waitUntil } from "../../support/wait-until";
-import { acquireBus, releaseBus } from "../../../lib/channels/bus-registry";
-import type { EventBus, EventEnvelope } from "../../../lib/channels/types";
-import { mongoDatabaseName, newId } from "../../../lib/db-adapter";
+import { acquireBus, releaseBus } from "../../../platform/events/bus-registry";
+import type { EventBus, EventEnvelope } from "../../../platform/events/types";
+import { mongoDatabaseName, newId } from "../../../platform/db/db-adapter";
 import { buildProject } from "../../events/support/built-project";
 import { forgetServiceChanges } from "../../events/support/bus-harness";
 import { startSmtpSink, type SmtpSink } from "./smtp-sink";

@@ -6,12 +6,12 @@
  */
 import { fakeUsersService } from "../../support/fake-users";
 import type { Service, ServiceSchema } from "moleculer";
-import NotificationsService, { type NotificationsSettings } from "../../../services/notifications.service";
-import { acquireBus, releaseBus } from "../../../lib/channels/bus-registry";
-import type { EventBus, EventEnvelope } from "../../../lib/channels/types";
-import { newId } from "../../../lib/db-adapter";
-import type { DeliveryLog } from "../../../lib/notification-deliveries";
-import type { InboxPage } from "../../../lib/notification-inbox";
+import NotificationsService, { type NotificationsSettings } from "../../../services/notifications/notifications.service";
+import { acquireBus, releaseBus } from "../../../platform/events/bus-registry";
+import type { EventBus, EventEnvelope } from "../../../platform/events/types";
+import { newId } from "../../../platform/db/db-adapter";
+import type { DeliveryLog } from "../../../services/notifications/notification-deliveries";
+import type { InboxPage } from "../../../services/notifications/notification-inbox";
 import type { AuthUser } from "../../../types/moleculer";
 import { startLocalPlatform, type LocalPlatform } from "../../support/local-platform";
 import { waitUntil } from "../../support/wait-until";

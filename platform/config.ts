@@ -1,0 +1,234 @@
+/**
+ * Every setting of the platform, read from the environment in this one place
+ * so that the README table, docker-compose.yml and k8s/ can be checked against
+ * it (test/deploy). Defaults run embedded: one process, no servers.
+ */
+import path from "node:path";
+import { parseFaultRules, type FaultRule } from "./fault-rules";
+import { isCountryCode } from "../contracts/countries";
+
+export type Env = Record<string, string | undefined>;
+
+export interface PlatformConfig {
+  nodeEnv: string;
+  production: boolean;
+  namespace: string;
+  nodeID: string | undefined;
+  transporter: string | undefined;
+  services: string[] | undefined;
+  mongoUri: string | undefined;
+  redisUrl: string | undefined;
+  dataDir: string;
+  port: number;
+  metricsPort: number;
+  logLevel: string;
+  logFormat: "json" | "text";
+  requestTimeoutMs: number;
+  heartbeatIntervalSec: number;
+  heartbeatTimeoutSec: number;
+  balancerStrategy: string;
+  tracingExporter: string | undefined;
+  corsOrigins: string[] | undefined;
+  bodyLimit: string;
+  authCacheTtlMs: number;
+  authRateLimit: number;
+  jwtSecret: string | undefined;
+  jwtTtlSec: number;
+  adminEmail: string;
+  adminPassword: string;
+  /** Both ADMIN_EMAIL and ADMIN_PASSWORD came from the environment (production refuses the dev defaults). */
+  adminFromEnv: boolean;
+  seed: boolean;
+  /** Seconds a stock reservation holds its units before the sweeper gives them back. */
+  reservationTtlSec: number;
+  /** Seconds between sweeps for expired reservations; 0 turns the sweeper off. */
+  reservationSweepIntervalSec: number;
+  /** `stock.low` is emitted when a product's available stock falls below this. */
+  lowStockThreshold: number;
+  /** Moleculer cacher on the catalog reads (get, list, categories). */
+  catalogCache: boolean;
+  /** Payment processor behind the payments service (PAYMENT_GATEWAY), by name from lib/payment-gateways.ts. */
+  paymentGateway: string;
+  /** Simulated processing time of each call to the simulated gateway, ms. */
+  paymentGatewayLatencyMs: number;
+  /** Retries of a processor call that failed transiently, before answering 503. */
+  paymentGatewayRetries: number;
+  /** Backoff before the first of those retries (doubling, with jitter), ms. */
+  paymentGatewayRetryDelayMs: number;
+  /** Order subtotal (minor units) from which standard shipping is free; 0: never free. */
+  freeShippingThreshold: number;
+  /** ISO country the shop ships from: decides the domestic/regional/international zone. */
+  shippingOriginCountry: string;
+  /** Seconds between the simulated carrier's steps of a shipment; 0: off (an admin advances). */
+  shippingCarrierTimerSec: number;
+  /** Seconds a cart lives after its last change (CART_TTL); every write renews it. */
+  cartTtlSec: number;
+  /** Deliveries of a durable event to a consuming group before it goes to the dead letters. */
+  eventsMaxDeliveries: number;
+  /** A durable event not acknowledged within this (its node died) goes to another node of the group, ms. */
+  eventsAckWaitMs: number;
+  /** Delay before the first redelivery of a failed durable event, doubling with each further one, ms. */
+  eventsRetryDelayMs: number;
+  /** Durable events one node of a consuming group handles at once. */
+  eventsMaxInFlight: number;
+  /** Seconds between outbox relay passes (each write also starts one): retries of unpublished events. */
+  outboxRelayIntervalSec: number;
+  /** Copies JetStream keeps of the durable-event streams (1 on a single server, 3 on a 3-server cluster). */
+  jetstreamReplicas: number;
+  /** Fault injection (crash tests only): a producer exits right after writing an event to its outbox, before publishing it. */
+  faultCrashBeforePublish: boolean;
+  /** SMTP server for notification mail (smtp://user:pass@host:587); unset: notifications go to the log. */
+  smtpUrl: string | undefined;
+  /** Sender of notification mail. */
+  mailFrom: string;
+  /** Bound on one SMTP delivery (connect, greeting, each command), ms. */
+  smtpTimeoutMs: number;
+  /** Seconds between sweeps for checkouts whose saga stopped (a crashed node); 0 turns the sweeper off. */
+  orderRecoveryIntervalSec: number;
+  /** Seconds a checkout step holds its order (the saga's lease) before a sweeper may take it over. */
+  orderStaleAfterSec: number;
+  /** Fault injection (crash tests only): the orders process exits right after recording this saga step. */
+  faultCrashAfterStep: string | undefined;
+  /** Fault rules may be set (FAULT_INJECTION); the initial ones (FAULT_RULES). */
+  faultInjection: boolean;
+  faultRules: FaultRule[];
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw == null || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+function decimal(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw == null || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+function countryCode(env: Env, name: string, fallback: string): string {
+  const value = (env[name] || fallback).trim().toUpperCase();
+  if (!isCountryCode(value)) throw new ConfigError(`${name} must be an ISO 3166-1 alpha-2 country code, got "${env[name]}"`);
+  return value;
+}
+
+function list(raw: string | undefined): string[] | undefined {
+  if (raw == null || raw.trim() === "") return undefined;
+  return raw.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function flag(raw: string | undefined, fallback: boolean): boolean {
+  if (raw == null || raw === "") return fallback;
+  return !["false", "0", "no", "off"].includes(raw.toLowerCase());
+}
+
+/** A fault-injection switch: off unless set, and refused in production, where it would only ever be a mistake. */
+function faultInjection(env: Env, name: string, production: boolean): string | undefined {
+  const raw = env[name]?.trim();
+  // "0"/"false"/"off"/"no" mean off, as for every other switch, so they are fine in production too.
+  const value = raw && !["0", "false", "off", "no"].includes(raw.toLowerCase()) ? raw : undefined;
+  if (value && production) throw new ConfigError(`${name} is for crash tests and must not be set when NODE_ENV=production`);
+  return value;
+}
+
+function faultRulesFrom(raw: string | undefined): FaultRule[] {
+  if (!raw) return [];
+  try {
+    return parseFaultRules(JSON.parse(raw));
+  } catch (err) {
+    throw new ConfigError(`FAULT_RULES: ${(err as Error).message}`);
+  }
+}
+
+/** JetStream keeps 1 to 5 copies of a stream; more than the cluster's servers is refused by the server. */
+function jetstreamReplicas(env: Env): number {
+  const replicas = integer(env, "JETSTREAM_REPLICAS", 1, 1);
+  if (replicas > 5) throw new ConfigError(`JETSTREAM_REPLICAS must be between 1 and 5 (JetStream's limit), got "${env.JETSTREAM_REPLICAS}"`);
+  return replicas;
+}
+
+const STRATEGIES = ["RoundRobin", "Random", "CpuUsage", "Latency", "Shard"];
+const TRACING_EXPORTERS = ["Console", "Zipkin", "Jaeger", "Event", "Datadog", "NewRelic"];
+
+export function loadConfig(env: Env = process.env): PlatformConfig {
+  const nodeEnv = env.NODE_ENV || "development";
+  const production = nodeEnv === "production";
+  const balancerStrategy = env.BALANCER_STRATEGY || "RoundRobin";
+  if (!STRATEGIES.includes(balancerStrategy)) {
+    throw new ConfigError(`BALANCER_STRATEGY must be one of ${STRATEGIES.join(", ")}`);
+  }
+  const tracingExporter = env.TRACING_EXPORTER || undefined;
+  if (tracingExporter && !TRACING_EXPORTERS.includes(tracingExporter)) {
+    throw new ConfigError(`TRACING_EXPORTER must be one of ${TRACING_EXPORTERS.join(", ")}`);
+  }
+  const logFormat = (env.LOG_FORMAT || (production ? "json" : "text")) as "json" | "text";
+  if (logFormat !== "json" && logFormat !== "text") throw new ConfigError(`LOG_FORMAT must be json or text`);
+
+  return {
+    nodeEnv,
+    production,
+    namespace: env.NAMESPACE || "shop",
+    nodeID: env.NODE_ID || undefined,
+    transporter: env.TRANSPORTER || undefined,
+    services: list(env.SERVICES),
+    mongoUri: env.MONGO_URI || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    dataDir: path.resolve(env.DATA_DIR || "./data"),
+    port: integer(env, "PORT", 3000),
+    metricsPort: integer(env, "METRICS_PORT", 3030),
+    logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "warn" : "info"),
+    logFormat,
+    requestTimeoutMs: integer(env, "REQUEST_TIMEOUT", 10_000, 1),
+    heartbeatIntervalSec: decimal(env, "HEARTBEAT_INTERVAL", 1),
+    heartbeatTimeoutSec: decimal(env, "HEARTBEAT_TIMEOUT", 3),
+    balancerStrategy,
+    tracingExporter,
+    corsOrigins: list(env.CORS_ORIGINS),
+    bodyLimit: env.BODY_LIMIT || "256kb",
+    authCacheTtlMs: integer(env, "AUTH_CACHE_TTL", 5_000),
+    authRateLimit: integer(env, "AUTH_RATE_LIMIT", 20, 1),
+    jwtSecret: env.JWT_SECRET || undefined,
+    jwtTtlSec: integer(env, "JWT_TTL", 3600, 1),
+    adminEmail: env.ADMIN_EMAIL || "admin@shop.local",
+    adminPassword: env.ADMIN_PASSWORD || "admin-password-dev",
+    adminFromEnv: Boolean(env.ADMIN_EMAIL && env.ADMIN_PASSWORD),
+    seed: flag(env.SEED, true),
+    reservationTtlSec: integer(env, "RESERVATION_TTL", 900, 1),
+    reservationSweepIntervalSec: integer(env, "RESERVATION_SWEEP_INTERVAL", 30),
+    lowStockThreshold: integer(env, "LOW_STOCK_THRESHOLD", 5),
+    catalogCache: flag(env.CATALOG_CACHE, true),
+    paymentGateway: env.PAYMENT_GATEWAY || "simulated",
+    paymentGatewayLatencyMs: integer(env, "PAYMENT_GATEWAY_LATENCY_MS", 50),
+    paymentGatewayRetries: integer(env, "PAYMENT_GATEWAY_RETRIES", 3),
+    paymentGatewayRetryDelayMs: integer(env, "PAYMENT_GATEWAY_RETRY_DELAY_MS", 100),
+    freeShippingThreshold: integer(env, "FREE_SHIPPING_THRESHOLD", 5000),
+    shippingOriginCountry: countryCode(env, "SHIPPING_ORIGIN_COUNTRY", "US"),
+    shippingCarrierTimerSec: integer(env, "SHIPPING_CARRIER_TIMER", 0),
+    cartTtlSec: integer(env, "CART_TTL", 7 * 24 * 3600, 1),
+    eventsMaxDeliveries: integer(env, "EVENTS_MAX_DELIVERIES", 5, 1),
+    eventsAckWaitMs: integer(env, "EVENTS_ACK_WAIT_MS", 30_000, 100),
+    eventsRetryDelayMs: integer(env, "EVENTS_RETRY_DELAY_MS", 1000),
+    eventsMaxInFlight: integer(env, "EVENTS_MAX_IN_FLIGHT", 10, 1),
+    outboxRelayIntervalSec: integer(env, "OUTBOX_RELAY_INTERVAL", 5, 1),
+    jetstreamReplicas: jetstreamReplicas(env),
+    faultCrashBeforePublish: flag(faultInjection(env, "FAULT_CRASH_BEFORE_PUBLISH", production), false),
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM || "Moleculer Shop <no-reply@shop.local>",
+    smtpTimeoutMs: integer(env, "SMTP_TIMEOUT_MS", 20_000, 1),
+    orderRecoveryIntervalSec: integer(env, "ORDER_RECOVERY_INTERVAL", 30),
+    orderStaleAfterSec: integer(env, "ORDER_STALE_AFTER", 60, 1),
+    faultCrashAfterStep: faultInjection(env, "FAULT_CRASH_AFTER_STEP", production),
+    faultInjection: flag(faultInjection(env, "FAULT_INJECTION", production), false),
+    faultRules: faultRulesFrom(faultInjection(env, "FAULT_RULES", production)),
+  };
+}
+
+export const config = loadConfig();

@@ -1,0 +1,95 @@
+/**
+ * Everything a checkout settles before its order exists (steps 2 to 5 of
+ * the saga): the cart's lines, their prices from the catalog (never the
+ * client's), the shipping address (the request's, else the user's saved
+ * one) and the shipping quote; then the new pending order itself.
+ * Nothing here changes another service's state, so a failure leaves nothing
+ * to undo.
+ */
+import type { Address } from "../../../contracts/address";
+import type { Call } from "./checkout-calls";
+import { RETRIES } from "./checkout-calls";
+import { conflict, unprocessable } from "../../../platform/errors";
+import type { StockLine } from "../../products/inventory";
+import type { OrderDoc, SagaState } from "../order-model";
+import { orderTotals, priceItems, type CatalogEntry, type OrderItem, type OrderTotals } from "../order-totals";
+import type { ShippingMethod } from "../../shipping/shipping-rates";
+
+export interface PreparedCheckout {
+  items: OrderItem[];
+  currency: string;
+  totals: OrderTotals;
+  shippingAddress: Address;
+  shippingMethod: ShippingMethod;
+}
+
+interface Quote {
+  amount: number;
+  currency: string;
+}
+
+export function missingAddress() {
+  const message = "The 'shippingAddress' field is required: send one, or save an address on your profile.";
+  return unprocessable("A shipping address is needed", [{ field: "shippingAddress", message, type: "required" }]);
+}
+
+export async function prepareCheckout(
+  call: Call,
+  request: { userId: string; shippingAddress?: Address | null; shippingMethod: ShippingMethod },
+): Promise<PreparedCheckout> {
+  const lines = await call<StockLine[]>("cart.contentsOf", { userId: request.userId }, RETRIES);
+  const ids = [...new Set(lines.map((line) => line.productId))];
+  const catalog = ids.length > 0 ? await call<CatalogEntry[]>("products.getMany", { ids }, RETRIES) : [];
+  const { items, currency, subtotal } = priceItems(lines, catalog);
+
+  // users.me answers the caller of the request (its meta travels with the call).
+  const shippingAddress = request.shippingAddress ?? (await call<{ address?: Address }>("users.me", {}, RETRIES)).address;
+  if (!shippingAddress) throw missingAddress();
+
+  const quote = await call<Quote>(
+    "shipping.quote",
+    { items: items.map(({ productId, quantity }) => ({ productId, quantity })), address: shippingAddress, method: request.shippingMethod, subtotal, currency },
+    RETRIES,
+  );
+  if (quote.currency !== currency) {
+    throw conflict(`Shipping is quoted in ${quote.currency}, the cart is in ${currency}`, "CURRENCY_MISMATCH", { currencies: [currency, quote.currency] });
+  }
+  return { items, currency, totals: orderTotals(subtotal, quote.amount), shippingAddress, shippingMethod: request.shippingMethod };
+}
+
+/** The pending order of a checkout, its saga held by `owner` until `leaseUntil`. */
+export function newOrder(
+  prepared: PreparedCheckout,
+  facts: { orderId: string; userId: string; customer?: { email: string; name?: string }; idempotencyKey: string; owner: string; leaseUntil: number; at: string },
+): Omit<OrderDoc, "id"> & { _id: string } {
+  const saga: SagaState = {
+    step: "created",
+    reserved: false,
+    authorized: false,
+    captured: false,
+    committed: false,
+    cartCleared: false,
+    published: false,
+    cleanup: false,
+    cancelRequested: false,
+    owner: facts.owner,
+    leaseUntil: facts.leaseUntil,
+  };
+  return {
+    _id: facts.orderId,
+    userId: facts.userId,
+    status: "pending",
+    items: prepared.items,
+    ...prepared.totals,
+    currency: prepared.currency,
+    shippingAddress: prepared.shippingAddress,
+    shippingMethod: prepared.shippingMethod,
+    payment: { status: "pending", transactionId: null, brand: null, last4: null },
+    idempotencyKey: facts.idempotencyKey,
+    ...(facts.customer ? { customer: facts.customer } : {}),
+    saga,
+    history: [{ status: "pending", at: facts.at, reason: "checkout started" }],
+    createdAt: facts.at,
+    updatedAt: facts.at,
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * The products' side of reservations (the StockLedger of lib/reservations.ts)
+ * on the products collection: each call is one atomic conditional update of
+ * one product, so two nodes on one database can never take the same unit.
+ */
+import { conflict, notFound } from "../../platform/errors";
+import type { StockLine } from "./inventory";
+import type { ProductDoc } from "./product-model";
+import type { StockLedger } from "./reservations";
+
+/** What the DB mixin gives a service (mixins/db.mixin.ts). */
+export interface ProductWrites {
+  updateWhere(filter: Record<string, unknown>, update: Record<string, unknown>): Promise<Record<string, any> | null>;
+  findEntityById(id: string): Promise<Record<string, any> | null>;
+}
+
+export interface LedgerHooks {
+  /** After every change of `stock`, with the stock before it. */
+  stockMoved(doc: ProductDoc, before: number): void;
+  /** A product to give back to or settle on is gone: units stay counted as reserved. */
+  lost(message: string): void;
+}
+
+const SELLABLE = { archived: { $ne: true } };
+
+export function productLedger(products: ProductWrites, hooks: LedgerHooks): StockLedger {
+  const move = async (line: StockLine, filter: Record<string, unknown>, inc: Record<string, number>) => {
+    const doc = (await products.updateWhere({ _id: line.productId, ...filter }, { $inc: inc })) as ProductDoc | null;
+    if (doc && inc.stock) hooks.stockMoved(doc, doc.stock - inc.stock);
+    return doc;
+  };
+  const lost = (what: string, line: StockLine) => hooks.lost(`Could not ${what} ${line.quantity} of product ${line.productId}: the product is gone`);
+
+  return {
+    async take(line) {
+      const filter = { ...SELLABLE, stock: { $gte: line.quantity } };
+      return (await move(line, filter, { stock: -line.quantity, reserved: line.quantity })) !== null;
+    },
+    // Giving back and settling ignore `archived`: an archived product still settles the orders that hold it.
+    async putBack(line) {
+      if (!(await move(line, {}, { stock: line.quantity, reserved: -line.quantity }))) lost("give back", line);
+    },
+    async settle(line) {
+      if (!(await move(line, {}, { reserved: -line.quantity }))) lost("settle", line);
+    },
+    async shortage(line) {
+      return shortageOf(line, (await products.findEntityById(line.productId)) as ProductDoc | null);
+    },
+    async precheck(line) {
+      const doc = (await products.findEntityById(line.productId)) as ProductDoc | null;
+      return doc && !doc.archived && doc.stock >= line.quantity ? null : shortageOf(line, doc);
+    },
+  };
+}
+
+/** The answer to a line that could not be taken from `doc` (null: the product does not exist). */
+function shortageOf(line: StockLine, doc: ProductDoc | null): Error {
+  if (!doc) return notFound("Product", { productId: line.productId });
+  const available = doc.archived ? 0 : doc.stock;
+  return conflict(`Not enough stock of '${doc.name}': ${available} available, ${line.quantity} requested`, "OUT_OF_STOCK", {
+    productId: line.productId,
+    sku: doc.sku,
+    requested: line.quantity,
+    available,
+  });
+}

@@ -1,0 +1,454 @@
+/**
+ * products: the catalog of API.md ("Catalog and inventory") and the stock
+ * reservations of the checkout saga (lib/reservations.ts). Owns the
+ * `products` and `reservations` collections of the `products` database.
+ *
+ * `stock` is what can still be bought; `reserved` is held by open
+ * reservations. Every change of either is one conditional update, so several
+ * nodes on one MongoDB never oversell.
+ */
+import type { Context, Service, ServiceSchema } from "moleculer";
+import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
+import { config } from "../../platform/config";
+import { conflict, notFound, unprocessable } from "../../platform/errors";
+import { createAdapter, isDuplicateKeyError, type DbAdapter, type IndexSpec } from "../../platform/db/db-adapter";
+import { buildCatalogQuery, LIST_CACHE_KEYS, LIST_PARAMS, priceRangeProblem, toPage, type CatalogListParams } from "./catalog-query";
+import { categoryCounts } from "./category-counts";
+import { fellBelow, stockUpdate, type StockAdjustment, type StockLine } from "./inventory";
+import {
+  adminProduct,
+  CREATE_PARAMS,
+  EDITABLE_FIELDS,
+  ID_RULE,
+  MAX_STOCK,
+  PRODUCT_INDEXES,
+  publicProduct,
+  UPDATE_PARAMS,
+  type EditableField,
+  type ProductDoc,
+} from "./product-model";
+import { productLedger } from "./product-ledger";
+import { ReservationBook, type StockLedger } from "./reservations";
+import { demoCatalog } from "./seed-catalog";
+import { shopMetrics } from "../../platform/broker/metrics";
+import type { ShopContext, ShopSettings } from "../../types/moleculer";
+
+export interface ProductsSettings extends ShopSettings {
+  /** Moleculer cacher on get, list and categories (CATALOG_CACHE). */
+  catalogCache: boolean;
+  reservationTtlMs: number;
+  /** 0: no periodic sweep (tests drive it through sweepReservations). */
+  reservationSweepIntervalMs: number;
+  lowStockThreshold: number;
+  /** After a change of stock or reservations the gauges are counted again within this, once per burst, ms. */
+  stockGaugesDelayMs: number;
+  /** Between counts of the gauges whatever changed (other nodes' changes, expiries), ms; 0: after changes only. */
+  stockGaugesIntervalMs: number;
+}
+
+interface ProductsVars {
+  reservationStore: DbAdapter;
+  reservations: ReservationBook;
+  sweepTimer?: NodeJS.Timeout;
+  sweeping?: Promise<number>;
+  stockGaugesTimer?: NodeJS.Timeout;
+  stockGaugesDue?: NodeJS.Timeout;
+  stockGaugesCounting?: Promise<void>;
+}
+
+interface ProductsMethods extends DbMethods {
+  listedProduct(id: string): Promise<ProductDoc>;
+  adjust(id: string, adjustment: StockAdjustment): Promise<{ doc: ProductDoc; before: number }>;
+  announce(ctx: Context | undefined, doc: ProductDoc, change: string, fields: string[]): void;
+  stockMoved(ctx: Context | undefined, doc: ProductDoc, before: number): void;
+  stockLedger(): StockLedger;
+  sweepReservations(): Promise<number>;
+  countStockGauges(): Promise<void>;
+  stockGaugesSoon(): void;
+}
+
+type ProductsThis = Service<ProductsSettings> & ProductsVars & ProductsMethods;
+type ProductsActions = NonNullable<ServiceSchema<ProductsSettings, ProductsMethods, ProductsVars>["actions"]>;
+
+const RESERVATION_INDEXES: IndexSpec[] = [{ fields: ["orderId"], unique: true }, { fields: ["status", "expiresAt"] }];
+
+const ORDER_ID = { type: "string", min: 1, max: 100, pattern: /^[A-Za-z0-9._:-]+$/ };
+const LISTED = { archived: { $ne: true } };
+/** A set races reserve/commit for its read of `reserved`; it retries this often before giving up. */
+const ADJUST_ATTEMPTS = 5;
+
+/** The settings decide, per call, so one build can be measured with and without the cache. */
+function cacheEnabled(this: ProductsThis): boolean {
+  return this.settings.catalogCache !== false;
+}
+
+/** Through the request's context when there is one, so the event carries its request id. */
+function emit(service: ProductsThis, ctx: Context | undefined, event: string, payload: Record<string, unknown>): void {
+  void (ctx ? ctx.emit(event, payload) : service.broker.emit(event, payload));
+}
+
+const withUpdatedAt = (update: Record<string, unknown>) => ({
+  ...update,
+  $set: { ...((update.$set as Record<string, unknown> | undefined) ?? {}), updatedAt: new Date() },
+});
+
+function catalogActions(): ProductsActions {
+  return {
+    list: {
+      rest: "GET /products",
+      auth: false,
+      cache: { keys: LIST_CACHE_KEYS, enabled: cacheEnabled },
+      retryPolicy: { enabled: true },
+      params: LIST_PARAMS,
+      async handler(this: ProductsThis, ctx: ShopContext<CatalogListParams>) {
+        const problem = priceRangeProblem(ctx.params);
+        if (problem) throw unprocessable("Parameters validation error", [problem]);
+        const { query, sort, limit, offset, page, pageSize } = buildCatalogQuery(ctx.params);
+        const [docs, total] = await Promise.all([this.adapter.find({ query, sort, limit, offset }), this.adapter.count({ query })]);
+        return toPage(docs.map((doc) => publicProduct(doc as ProductDoc)), total, page, pageSize);
+      },
+    },
+
+    get: {
+      rest: "GET /products/:id",
+      auth: false,
+      cache: { keys: ["id"], enabled: cacheEnabled },
+      retryPolicy: { enabled: true },
+      params: { id: ID_RULE, $$strict: "remove" },
+      async handler(this: ProductsThis, ctx: ShopContext<{ id: string }>) {
+        return publicProduct(await this.listedProduct(ctx.params.id));
+      },
+    },
+
+    // For cart, shipping and orders: one call for all lines, archived products
+    // included (flagged) so old lines can still be shown; unknown ids are left out.
+    getMany: {
+      visibility: "public",
+      cache: { keys: ["ids"], enabled: cacheEnabled },
+      retryPolicy: { enabled: true },
+      params: { ids: { type: "array", items: ID_RULE, min: 1, max: 200 }, $$strict: "remove" },
+      async handler(this: ProductsThis, ctx: ShopContext<{ ids: string[] }>) {
+        const docs = (await this.adapter.find({ query: { _id: { $in: [...new Set(ctx.params.ids)] } } })) as ProductDoc[];
+        return docs.map((doc) => adminProduct(this.adapter.afterRetrieveTransformID(doc, "id") as ProductDoc));
+      },
+    },
+
+    categories: {
+      rest: "GET /categories",
+      auth: false,
+      cache: { keys: [], enabled: cacheEnabled },
+      retryPolicy: { enabled: true },
+      params: { $$strict: "remove" },
+      handler(this: ProductsThis) {
+        return categoryCounts(this.adapter);
+      },
+    },
+
+    create: {
+      rest: "POST /products",
+      roles: ["admin"],
+      params: CREATE_PARAMS,
+      async handler(this: ProductsThis, ctx: ShopContext<Omit<ProductDoc, "reserved" | "archived" | "createdAt" | "updatedAt">>) {
+        const now = new Date();
+        const doc = (await this.insertEntity({ ...ctx.params, reserved: 0, archived: false, createdAt: now, updatedAt: now }, "sku")) as ProductDoc;
+        ctx.meta.$statusCode = 201;
+        this.announce(ctx, doc, "created", [...EDITABLE_FIELDS, "stock"]);
+        return adminProduct(doc);
+      },
+    },
+
+    update: {
+      rest: "PATCH /products/:id",
+      roles: ["admin"],
+      params: UPDATE_PARAMS,
+      async handler(this: ProductsThis, ctx: ShopContext<{ id: string } & Partial<Record<EditableField | "stock" | "reserved", unknown>>>) {
+        const { id, ...given } = ctx.params;
+        // The validator lets null through an optional field; stored, it would erase the field.
+        const nulls = Object.keys(given).filter((field) => given[field as keyof typeof given] === null);
+        if (nulls.length > 0) {
+          throw unprocessable("Parameters validation error", nulls.map((field) => ({ field, message: `The '${field}' field cannot be null.` })));
+        }
+        const changes = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
+        const fields = Object.keys(changes);
+        if (fields.length === 0) {
+          throw unprocessable("Nothing to change", [{ field: "body", message: `Send at least one of: ${EDITABLE_FIELDS.join(", ")}.` }]);
+        }
+        let doc: ProductDoc | null;
+        try {
+          doc = (await this.updateWhere({ _id: id, ...LISTED }, withUpdatedAt({ $set: changes }))) as ProductDoc | null;
+        } catch (err) {
+          if (isDuplicateKeyError(err)) throw conflict("sku already exists", "CONFLICT", { field: "sku" });
+          throw err;
+        }
+        if (!doc) throw notFound("Product", { id });
+        this.announce(ctx, doc, "updated", fields);
+        return adminProduct(doc);
+      },
+    },
+
+    remove: {
+      rest: "DELETE /products/:id",
+      roles: ["admin"],
+      params: { id: ID_RULE, $$strict: "remove" },
+      async handler(this: ProductsThis, ctx: ShopContext<{ id: string }>) {
+        // Archived, not deleted: orders keep pointing at it, reservations still settle on it.
+        const doc = (await this.updateWhere({ _id: ctx.params.id, ...LISTED }, withUpdatedAt({ $set: { archived: true } }))) as ProductDoc | null;
+        if (!doc) throw notFound("Product", { id: ctx.params.id });
+        this.announce(ctx, doc, "archived", ["archived"]);
+        return adminProduct(doc);
+      },
+    },
+
+    adjustStock: {
+      rest: "POST /products/:id/stock",
+      roles: ["admin"],
+      params: {
+        id: ID_RULE,
+        delta: { type: "number", integer: true, min: -MAX_STOCK, max: MAX_STOCK, notEqual: 0, optional: true },
+        set: { type: "number", integer: true, min: 0, max: MAX_STOCK, optional: true },
+        $$strict: "remove",
+      },
+      async handler(this: ProductsThis, ctx: ShopContext<{ id: string; delta?: number | null; set?: number | null }>) {
+        const { id } = ctx.params;
+        // An optional field may arrive as null: that is "not sent".
+        const delta = ctx.params.delta ?? undefined;
+        const set = ctx.params.set ?? undefined;
+        if ((delta === undefined) === (set === undefined)) {
+          const message = "Send exactly one of 'delta' and 'set'.";
+          throw unprocessable(message, [{ field: "delta", message }, { field: "set", message }]);
+        }
+        const { doc, before } = await this.adjust(id, delta !== undefined ? { delta } : { set: set as number });
+        this.stockMoved(ctx, doc, before);
+        return adminProduct(doc);
+      },
+    },
+  };
+}
+
+function inventoryActions(): ProductsActions {
+  return {
+    reserve: {
+      visibility: "public",
+      // Idempotent per orderId, so a retried call reserves nothing more.
+      retryPolicy: { enabled: true },
+      params: {
+        orderId: ORDER_ID,
+        items: {
+          type: "array",
+          min: 1,
+          max: 100,
+          items: {
+            type: "object",
+            strict: "remove",
+            props: { productId: ID_RULE, quantity: { type: "number", integer: true, min: 1, max: 10_000 } },
+          },
+        },
+        $$strict: "remove",
+      },
+      handler(this: ProductsThis, ctx: Context<{ orderId: string; items: StockLine[] }>) {
+        return this.reservations.reserve(ctx.params.orderId, ctx.params.items);
+      },
+    },
+
+    commit: {
+      visibility: "public",
+      retryPolicy: { enabled: true },
+      params: { orderId: ORDER_ID, $$strict: "remove" },
+      handler(this: ProductsThis, ctx: Context<{ orderId: string }>) {
+        return this.reservations.commit(ctx.params.orderId);
+      },
+    },
+
+    release: {
+      visibility: "public",
+      retryPolicy: { enabled: true },
+      params: { orderId: ORDER_ID, $$strict: "remove" },
+      handler(this: ProductsThis, ctx: Context<{ orderId: string }>) {
+        return this.reservations.release(ctx.params.orderId);
+      },
+    },
+
+    /** A paid order was cancelled: its committed units go back into stock, once, however often this is called. */
+    restock: {
+      visibility: "public",
+      retryPolicy: { enabled: true },
+      params: { orderId: ORDER_ID, $$strict: "remove" },
+      handler(this: ProductsThis, ctx: Context<{ orderId: string }>) {
+        return this.reservations.restock(ctx.params.orderId);
+      },
+    },
+
+    /** Runs one sweep now (the timer does the same every RESERVATION_SWEEP_INTERVAL). */
+    sweepReservations: {
+      visibility: "public",
+      params: {},
+      async handler(this: ProductsThis) {
+        return { released: await this.sweepReservations() };
+      },
+    },
+  };
+}
+
+const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, ProductsVars> = {
+  name: "products",
+  mixins: [DbMixin({ collection: "products", indexes: PRODUCT_INDEXES, seed: () => demoCatalog() })],
+
+  settings: {
+    rest: "/",
+    catalogCache: config.catalogCache,
+    reservationTtlMs: config.reservationTtlSec * 1000,
+    reservationSweepIntervalMs: config.reservationSweepIntervalSec * 1000,
+    lowStockThreshold: config.lowStockThreshold,
+    stockGaugesDelayMs: 1_000,
+    stockGaugesIntervalMs: 30_000,
+  },
+
+  // Reservations opened, settled or given back: the active-reservations gauge follows.
+  hooks: {
+    after: {
+      "reserve|commit|release|restock|sweepReservations"(this: ProductsThis, _ctx: Context, result: unknown) {
+        this.stockGaugesSoon();
+        return result;
+      },
+    },
+  },
+
+  actions: { ...catalogActions(), ...inventoryActions() },
+
+  methods: {
+    async listedProduct(id: string) {
+      const doc = (await this.adapter.findOne({ _id: id, ...LISTED })) as ProductDoc | null;
+      if (!doc) throw notFound("Product", { id });
+      return this.adapter.afterRetrieveTransformID(doc, "id") as ProductDoc;
+    },
+
+    async adjust(id: string, adjustment: StockAdjustment) {
+      const field = "delta" in adjustment ? "delta" : "set";
+      for (let attempt = 0; attempt < ADJUST_ATTEMPTS; attempt++) {
+        const current = await this.listedProduct(id);
+        const plan = stockUpdate(adjustment, current);
+        if (!plan) {
+          throw conflict("Stock cannot go below what is reserved", "BELOW_RESERVED", { field, stock: current.stock, reserved: current.reserved });
+        }
+        const doc = (await this.updateWhere({ _id: id, ...LISTED, ...plan.filter }, withUpdatedAt(plan.update))) as ProductDoc | null;
+        if (doc) return { doc, before: "delta" in adjustment ? doc.stock - adjustment.delta : current.stock };
+        // A reservation moved between the read and the write: read again.
+      }
+      throw conflict("The stock is changing too fast, try again", "STOCK_BUSY", { id });
+    },
+
+    announce(ctx: Context | undefined, doc: ProductDoc, change: string, fields: string[]) {
+      emit(this, ctx, "product.changed", { id: String(doc.id), sku: doc.sku, change, fields, stock: doc.stock });
+      this.stockGaugesSoon();
+    },
+
+    stockMoved(ctx: Context | undefined, doc: ProductDoc, before: number) {
+      this.announce(ctx, doc, "stock", ["stock"]);
+      const threshold = this.settings.lowStockThreshold;
+      if (fellBelow(before, doc.stock, threshold)) {
+        emit(this, ctx, "stock.low", { id: String(doc.id), sku: doc.sku, stock: doc.stock, threshold });
+      }
+    },
+
+    stockLedger(): StockLedger {
+      return productLedger(this, {
+        stockMoved: (doc, before) => this.stockMoved(undefined, doc, before),
+        lost: (message) => this.logger.error(message),
+      });
+    },
+
+    sweepReservations() {
+      // One sweep at a time per node; several nodes at once are fine (each claim is conditional).
+      this.sweeping ??= this.reservations.sweep().finally(() => {
+        this.sweeping = undefined;
+      });
+      return this.sweeping;
+    },
+
+    /**
+     * The gauges of lib/metrics.ts this service owns: open reservations and
+     * listed products under the low-stock threshold, two counts on the shared
+     * collections. Every products node sets them alike (dashboards take `max`).
+     * Counts run one after another, so the last one sees the last change.
+     */
+    countStockGauges() {
+      if (!this.broker.isMetricsEnabled()) return Promise.resolve();
+      const count = async () => {
+        const [open, low] = await Promise.all([
+          this.reservationStore.count({ query: { status: { $in: ["pending", "reserved"] } } }),
+          this.adapter.count({ query: { ...LISTED, stock: { $lt: this.settings.lowStockThreshold } } }),
+        ]);
+        const metrics = shopMetrics(this.broker);
+        metrics.activeReservations(open);
+        metrics.lowStockProducts(low);
+      };
+      const next = (this.stockGaugesCounting ?? Promise.resolve()).catch(() => undefined).then(count);
+      this.stockGaugesCounting = next;
+      const done = () => {
+        if (this.stockGaugesCounting === next) this.stockGaugesCounting = undefined;
+      };
+      next.then(done, done);
+      return next;
+    },
+
+    /** Something changed: one count within stockGaugesDelayMs, however many changes come meanwhile. */
+    stockGaugesSoon() {
+      if (this.stockGaugesDue || !this.broker.isMetricsEnabled()) return;
+      this.stockGaugesDue = setTimeout(() => {
+        this.stockGaugesDue = undefined;
+        this.countStockGauges().catch((err: unknown) => this.logger.warn(`Counting reservations and low stock for the metrics failed: ${(err as Error).message}`));
+      }, this.settings.stockGaugesDelayMs);
+      this.stockGaugesDue.unref();
+    },
+  },
+
+  async started() {
+    this.reservationStore = createAdapter({ collection: "reservations", database: "products" });
+    this.reservationStore.init(this.broker, this);
+    await this.reservationStore.connect();
+    await this.reservationStore.ensureIndexes(RESERVATION_INDEXES);
+    this.reservations = new ReservationBook({
+      store: this.reservationStore,
+      ledger: this.stockLedger(),
+      // Listed or archived alike: a cancelled sale comes back to the product it was taken from.
+      returns: {
+        restock: async (line) => {
+          const doc = (await this.updateWhere({ _id: line.productId }, withUpdatedAt({ $inc: { stock: line.quantity } }))) as ProductDoc | null;
+          if (doc) this.stockMoved(undefined, doc, doc.stock - line.quantity);
+          else this.logger.error(`Could not restock ${line.quantity} of product ${line.productId}: the product is gone`);
+        },
+      },
+      ttlMs: this.settings.reservationTtlMs,
+    });
+
+    const every = this.settings.reservationSweepIntervalMs;
+    if (every > 0) {
+      this.sweepTimer = setInterval(() => {
+        this.sweepReservations()
+          .then((released) => released > 0 && this.logger.info(`Released ${released} expired reservation(s).`))
+          .catch((err: unknown) => this.logger.error("Sweeping expired reservations failed", err));
+      }, every);
+    }
+
+    if (this.broker.isMetricsEnabled()) {
+      this.stockGaugesSoon();
+      const gaugeEvery = this.settings.stockGaugesIntervalMs;
+      if (gaugeEvery > 0) {
+        this.stockGaugesTimer = setInterval(() => this.stockGaugesSoon(), gaugeEvery);
+        this.stockGaugesTimer.unref();
+      }
+    }
+  },
+
+  async stopped() {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.stockGaugesTimer) clearInterval(this.stockGaugesTimer);
+    if (this.stockGaugesDue) clearTimeout(this.stockGaugesDue);
+    this.stockGaugesDue = undefined;
+    await this.sweeping?.catch(() => undefined);
+    await this.stockGaugesCounting?.catch(() => undefined);
+    await this.reservationStore?.disconnect();
+  },
+};
+
+export default ProductsService as unknown as ServiceSchema;

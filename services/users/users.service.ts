@@ -1,0 +1,266 @@
+/**
+ * Accounts and authentication (API.md "Auth and users"): register, login,
+ * the caller's profile, the admin's user list, and `resolveToken`, which the
+ * gateway calls to turn a Bearer token into `ctx.meta.user`.
+ */
+import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
+import type { ServiceSchema, Service } from "moleculer";
+import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
+import { config } from "../../platform/config";
+import { conflict, notFound, tooManyRequests, unauthorized, unavailable, unprocessable } from "../../platform/errors";
+import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./password";
+import { loadJwtKey, signToken, verifyToken, type JwtKey } from "./jwt";
+import { LoginLimiter, MemoryFailureStore, RedisFailureStore, type LoginLimit } from "./login-failures";
+import { adminCredentials, authUser, publicUser, PASSWORD_MIN_LENGTH, type PublicUser } from "./users";
+import { addressRule, type Address } from "../../contracts/address";
+import type { AuthUser, ShopContext, ShopSettings } from "../../types/moleculer";
+
+interface UsersSettings extends ShopSettings {
+  loginLimit: LoginLimit;
+}
+
+interface UsersVars {
+  jwtKey: JwtKey;
+  limiter: LoginLimiter;
+}
+
+interface UsersMethods extends OutboxMethods {
+  session(doc: Record<string, any>): Promise<{ user: PublicUser; token: string }>;
+  caller(ctx: ShopContext<unknown>): AuthUser;
+  /** Throws 429 while `email` is locked out by failed logins. */
+  assertNotLocked(email: string): Promise<void>;
+  recordFailure(email: string): Promise<void>;
+  checkPassword(doc: Record<string, any>, password: string): Promise<boolean>;
+  bootstrapAdmin(): Promise<void>;
+}
+
+type UsersThis = Service<UsersSettings> & UsersVars & UsersMethods & DbMethods;
+
+interface RegisterParams { email: string; password: string; name: string }
+interface LoginParams { email: string; password: string }
+interface UpdateParams { name?: string; address?: Address; password?: string; currentPassword?: string }
+interface ListParams { page: number; pageSize: number }
+
+const emailRule = { type: "email", mode: "precise", normalize: true, max: 254 } as const;
+const newPasswordRule = { type: "string", min: PASSWORD_MIN_LENGTH, max: 200 } as const;
+const nameRule = { type: "string", trim: true, min: 1, max: 100 } as const;
+
+const now = () => new Date().toISOString();
+
+const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, UsersVars> = {
+  name: "users",
+  // No generated moleculer-db actions: they would return the stored document, hash included,
+  // and their create/insert would store a user without hashing the password.
+  mixins: [DbMixin({ collection: "users", indexes: [{ fields: ["email"], unique: true }] }), OutboxMixin({ database: "users" })],
+
+  settings: {
+    rest: "/",
+    loginLimit: { maxFailures: 10, windowSec: 15 * 60 },
+  },
+
+  actions: {
+    register: {
+      rest: "POST /auth/register",
+      auth: false,
+      params: { $$strict: "remove", email: emailRule, password: newPasswordRule, name: nameRule },
+      async handler(this: UsersThis, ctx: ShopContext<RegisterParams>) {
+        const { email, password, name } = ctx.params;
+        const at = now();
+        // The unique index decides between concurrent registrations of one email: 409 for the loser.
+        const doc = await this.insertEntity({ email, name, role: "customer", passwordHash: await hashPassword(password), createdAt: at, updatedAt: at }, "email");
+        const session = await this.session(doc);
+        try {
+          // Durable (outbox -> JetStream): the welcome mail must not depend on notifications being up.
+          await this.publishDurable("user.registered", { id: session.user.id, email: session.user.email, name: session.user.name }, ctx);
+        } catch (err) {
+          // The account exists and the client gets its token; a lost welcome event must not turn that into an error.
+          this.logger.warn(`user.registered for ${session.user.id} not sent: ${(err as Error).message}`);
+        }
+        ctx.meta.$statusCode = 201;
+        return session;
+      },
+    },
+
+    login: {
+      rest: "POST /auth/login",
+      auth: false,
+      params: { $$strict: "remove", email: emailRule, password: { type: "string", min: 1, max: 200 } },
+      async handler(this: UsersThis, ctx: ShopContext<LoginParams>) {
+        const { email, password } = ctx.params;
+        await this.assertNotLocked(email);
+        const doc = await this.adapter.findOne({ email });
+        // An unknown email costs a scrypt too (against a dummy hash): the time does not tell it apart.
+        const ok = doc ? await this.checkPassword(doc, password) : await verifyPassword(password, await dummyHash()).then(() => false);
+        if (!doc || !ok || doc.disabled) {
+          await this.recordFailure(email);
+          throw unauthorized("Invalid email or password", "INVALID_CREDENTIALS");
+        }
+        await this.limiter.succeeded(email).catch((err: Error) => this.logger.warn(`Login failures of an account not reset: ${err.message}`));
+        return this.session(this.adapter.afterRetrieveTransformID(doc, "id"));
+      },
+    },
+
+    me: {
+      rest: "GET /users/me",
+      params: {},
+      async handler(this: UsersThis, ctx: ShopContext) {
+        const doc = await this.findEntityById(this.caller(ctx).id);
+        if (!doc) throw notFound("User");
+        return publicUser(doc);
+      },
+    },
+
+    update: {
+      rest: "PATCH /users/me",
+      params: {
+        $$strict: "remove",
+        name: { ...nameRule, optional: true },
+        address: { ...addressRule, optional: true },
+        password: { ...newPasswordRule, optional: true },
+        currentPassword: { type: "string", max: 200, optional: true },
+      },
+      async handler(this: UsersThis, ctx: ShopContext<UpdateParams>) {
+        const { id } = this.caller(ctx);
+        const { name, address, password, currentPassword } = ctx.params;
+        const doc = await this.findEntityById(id);
+        if (!doc) throw notFound("User");
+        const set: Record<string, unknown> = {};
+        if (name !== undefined) set.name = name;
+        if (address !== undefined) set.address = address;
+        // Only set when the password changes: the update then applies only if the hash is still the one checked.
+        const filter: Record<string, unknown> = { _id: id };
+        if (password !== undefined) {
+          // A wrong current password is a 422 on that field, not a 401: the Bearer token is valid, and
+          // clients read 401 as "the session is gone, log in again". It still counts as a failed login
+          // (and is locked out like one), so a stolen token cannot be used to guess the password.
+          if (currentPassword === undefined) {
+            throw unprocessable("currentPassword is required to change the password", [{ field: "currentPassword", message: "The 'currentPassword' field is required to change the password.", type: "required" }]);
+          }
+          await this.assertNotLocked(doc.email);
+          if (!(await this.checkPassword(doc, currentPassword))) {
+            await this.recordFailure(doc.email);
+            throw unprocessable("currentPassword is wrong", [{ field: "currentPassword", message: "The 'currentPassword' field does not match the current password.", type: "currentPassword" }]);
+          }
+          set.passwordHash = await hashPassword(password);
+          filter.passwordHash = doc.passwordHash;
+        }
+        if (Object.keys(set).length === 0) return publicUser(doc);
+        const updated = await this.updateWhere(filter, { $set: { ...set, updatedAt: now() } });
+        if (!updated) {
+          // Gone, or its password changed between the check and the write (another session).
+          throw (await this.findEntityById(id)) ? conflict("The account changed meanwhile, try again", "CONCURRENT_UPDATE") : notFound("User");
+        }
+        return publicUser(updated);
+      },
+    },
+
+    list: {
+      rest: "GET /users",
+      roles: ["admin"],
+      params: {
+        $$strict: "remove",
+        page: { type: "number", integer: true, min: 1, max: 100_000, default: 1, convert: true },
+        pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
+      },
+      async handler(this: UsersThis, ctx: ShopContext<ListParams>) {
+        const { page, pageSize } = ctx.params;
+        const [docs, total] = await Promise.all([
+          // _id breaks createdAt ties, so pages neither repeat nor skip a user.
+          this.adapter.find({ query: {}, sort: ["createdAt", "_id"], offset: (page - 1) * pageSize, limit: pageSize }),
+          this.adapter.count({ query: {} }),
+        ]);
+        const rows = docs.map((doc) => publicUser(this.adapter.afterRetrieveTransformID(doc, "id")));
+        return { rows, total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+      },
+    },
+
+    resolveToken: {
+      visibility: "public",
+      params: { token: { type: "string", min: 1, max: 4096 } },
+      // Idempotent (a read): the broker may retry it on a transient failure.
+      retryPolicy: { enabled: true },
+      async handler(this: UsersThis, ctx: ShopContext<{ token: string }>): Promise<AuthUser> {
+        const { userId } = await verifyToken(ctx.params.token, this.jwtKey);
+        // Looked up on every resolve (the gateway caches for seconds): a deleted or disabled account's token stops here.
+        const doc = await this.findEntityById(userId);
+        if (!doc || doc.disabled) throw unauthorized("Invalid token");
+        return authUser(doc);
+      },
+    },
+  },
+
+  methods: {
+    async session(this: UsersThis, doc: Record<string, any>) {
+      const user = publicUser(doc);
+      return { user, token: await signToken(user.id, this.jwtKey, config.jwtTtlSec) };
+    },
+
+    caller(ctx: ShopContext<unknown>): AuthUser {
+      // The gateway only lets authenticated calls through; an internal caller must pass meta.user too.
+      if (!ctx.meta.user) throw unauthorized("Authentication required", "NO_TOKEN");
+      return ctx.meta.user;
+    },
+
+    async assertNotLocked(this: UsersThis, email: string) {
+      const seconds = await this.limiter.retryAfter(email).catch((err: Error) => {
+        // Without the counters the limit cannot hold: refuse logins rather than allow unlimited guessing.
+        this.logger.warn(`Login failure counters unreachable: ${err.message}`);
+        throw unavailable("Login is unavailable, try again later");
+      });
+      if (seconds > 0) throw tooManyRequests("Too many failed logins for this account, try again later", seconds);
+    },
+
+    async recordFailure(this: UsersThis, email: string) {
+      await this.limiter.failed(email).catch((err: Error) => this.logger.warn(`A failed login was not counted: ${err.message}`));
+    },
+
+    /** Verifies, and upgrades a hash made with older scrypt parameters while the password is at hand. */
+    async checkPassword(this: UsersThis, doc: Record<string, any>, password: string) {
+      if (!(await verifyPassword(password, doc.passwordHash))) return false;
+      if (needsRehash(doc.passwordHash)) {
+        await this.updateWhere({ _id: doc.id ?? doc._id, passwordHash: doc.passwordHash }, { $set: { passwordHash: await hashPassword(password) } });
+      }
+      return true;
+    },
+
+    /**
+     * Creates the admin of ADMIN_EMAIL unless it exists. Nodes starting at once
+     * race to insert it: the unique email index keeps one, the others ignore
+     * their 409. An existing admin's password is left alone (it may have been changed).
+     */
+    async bootstrapAdmin(this: UsersThis) {
+      const { email, password } = adminCredentials(config);
+      const existing = await this.adapter.findOne({ email });
+      if (existing) {
+        if (existing.role !== "admin") this.logger.warn(`ADMIN_EMAIL ${email} belongs to a ${existing.role} account; it was not made an admin.`);
+        return;
+      }
+      const at = now();
+      try {
+        await this.insertEntity({ email, name: "Administrator", role: "admin", passwordHash: await hashPassword(password), createdAt: at, updatedAt: at }, "email");
+        const source = config.adminFromEnv ? "ADMIN_PASSWORD" : "the development default of lib/config.ts";
+        this.logger.info(`Created the admin account ${email} (password: ${source}).`);
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 409) throw err;
+      }
+    },
+  },
+
+  async started(this: UsersThis) {
+    // Configuration errors stop the start: production without JWT_SECRET or ADMIN_* never serves.
+    this.jwtKey = loadJwtKey(config);
+    await this.bootstrapAdmin();
+    const store = config.redisUrl ? new RedisFailureStore(config.redisUrl, `${config.namespace}:login-failures:`) : new MemoryFailureStore();
+    this.limiter = new LoginLimiter(store, this.settings.loginLimit);
+    if (store instanceof RedisFailureStore) {
+      // Not fatal: logins answer 503 until Redis is reachable, the rest of the service works.
+      await store.connect().catch((err: Error) => this.logger.warn(`Redis for login failure counters not reachable yet: ${err.message}`));
+    }
+  },
+
+  async stopped(this: UsersThis) {
+    await this.limiter?.close();
+  },
+};
+
+export default UsersService as unknown as ServiceSchema;
