@@ -322,4 +322,4 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
   },
 };
 
-export default ApiService as unknown as ServiceSchema;
+export default ApiService;

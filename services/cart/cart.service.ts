@@ -263,4 +263,4 @@ const CartService: ServiceSchema<CartSettings, CartMethods, CartVars> = {
   },
 };
 
-export default CartService as unknown as ServiceSchema;
+export default CartService;

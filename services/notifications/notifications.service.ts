@@ -153,4 +153,4 @@ const NotificationsService: ServiceSchema<NotificationsSettings, NotificationsMe
   },
 };
 
-export default NotificationsService as unknown as ServiceSchema;
+export default NotificationsService;

@@ -369,4 +369,4 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
   },
 };
 
-export default OrdersService as unknown as ServiceSchema;
+export default OrdersService;

@@ -454,4 +454,4 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
   },
 };
 
-export default PaymentsService as unknown as ServiceSchema;
+export default PaymentsService;

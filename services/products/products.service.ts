@@ -451,4 +451,4 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
   },
 };
 
-export default ProductsService as unknown as ServiceSchema;
+export default ProductsService;

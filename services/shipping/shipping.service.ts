@@ -310,4 +310,4 @@ const ShippingService: ServiceSchema<ShippingSettings, ShippingMethods, Shipping
   },
 };
 
-export default ShippingService as unknown as ServiceSchema;
+export default ShippingService;

@@ -263,4 +263,4 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
   },
 };
 
-export default UsersService as unknown as ServiceSchema;
+export default UsersService;

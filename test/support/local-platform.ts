@@ -24,7 +24,7 @@ function publishedRestActions(schema: ServiceSchema): string[] {
 }
 
 export async function startLocalPlatform(opts: {
-  services: ServiceSchema[];
+  services: ServiceSchema<any, any, any>[];
   gateway?: boolean;
   /** Extra settings merged into the gateway's (e.g. rate limits for a test). */
   gatewaySettings?: Record<string, unknown>;
