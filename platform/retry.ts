@@ -7,6 +7,7 @@
  * jitter": half of each delay is fixed, half random, so a retry never comes
  * back immediately but two callers rarely come back together.
  */
+import { sleep } from "./sleep";
 
 export interface BackoffOptions {
   /** Retries after the first attempt (0: try once). */
@@ -28,8 +29,6 @@ export interface RetryOptions extends BackoffOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** The wait before retry number `retry` (1 for the first retry), in whole ms. */
 export function backoffDelay(retry: number, opts: BackoffOptions, random: () => number = Math.random): number {
   const factor = opts.factor ?? 2;
@@ -39,7 +38,7 @@ export function backoffDelay(retry: number, opts: BackoffOptions, random: () => 
 
 /** Runs `attempt` until it succeeds, a non-retryable error comes, or the retries are used up (the last error is thrown). */
 export async function retryWithBackoff<T>(attempt: (attemptNumber: number) => Promise<T>, opts: RetryOptions): Promise<T> {
-  const sleep = opts.sleep ?? defaultSleep;
+  const wait = opts.sleep ?? sleep;
   for (let retry = 0; ; retry++) {
     try {
       return await attempt(retry + 1);
@@ -47,7 +46,7 @@ export async function retryWithBackoff<T>(attempt: (attemptNumber: number) => Pr
       if (retry >= opts.retries || !opts.isRetryable(err)) throw err;
       const delay = backoffDelay(retry + 1, opts, opts.random);
       opts.onRetry?.(err, retry + 1, delay);
-      await sleep(delay);
+      await wait(delay);
     }
   }
 }

@@ -184,3 +184,20 @@ export function createAdapter(
   if (config.nodeEnv === "test") return new NeDbAdapter({}) as unknown as DbAdapter;
   return new NeDbAdapter({ filename: path.join(config.dataDir, `${opts.collection}.db`) }) as unknown as DbAdapter;
 }
+
+/**
+ * A second collection of a service, beside the one its DbMixin owns
+ * (reservations, idempotency keys, operation logs, deliveries): bound to the
+ * service, connected and indexed before it is handed out. The service
+ * disconnects it when it stops.
+ */
+export async function openCollection(
+  service: { broker: unknown },
+  opts: { collection: string; database: string; indexes: IndexSpec[] },
+): Promise<DbAdapter> {
+  const store = createAdapter({ collection: opts.collection, database: opts.database });
+  store.init(service.broker, service);
+  await store.connect();
+  await store.ensureIndexes(opts.indexes);
+  return store;
+}

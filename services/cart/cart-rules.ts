@@ -3,15 +3,12 @@
  * explain them. Each error names the field the client should change.
  */
 import { conflict, notFound, unprocessable } from "../../platform/errors";
-import { ID_RULE } from "../products/product-model";
 
 /** Units one line may hold. */
 export const MAX_LINE_QUANTITY = 999;
 /** Distinct products one cart may hold. */
 export const MAX_CART_LINES = 100;
 
-export const PRODUCT_ID_RULE = ID_RULE;
-export const USER_ID_RULE = { type: "string", min: 1, max: 100 } as const;
 // No `convert`: "2" or 1.5 in a JSON body is a client mistake, not a quantity.
 export const ADD_QUANTITY_RULE = { type: "number", integer: true, min: 1, max: MAX_LINE_QUANTITY } as const;
 /** 0 removes the line. */

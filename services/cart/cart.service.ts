@@ -30,21 +30,9 @@ import { unauthorized, unavailable } from "../../platform/errors";
 import { CartStoreUnavailableError, MemoryCartStore, type CartLine, type CartStore } from "./cart-store";
 import { commandTimeoutWithin, RedisCartStore } from "./cart-redis-store";
 import { cartCurrency, priceCart, type CartView, type Catalog, type CatalogProduct } from "./cart-view";
-import {
-  ADD_QUANTITY_RULE,
-  cartFull,
-  currencyMismatch,
-  lineNotFound,
-  lineTooLarge,
-  MAX_CART_LINES,
-  MAX_LINE_QUANTITY,
-  notEnoughStock,
-  PRODUCT_ID_RULE,
-  productNotFound,
-  SET_QUANTITY_RULE,
-  USER_ID_RULE,
-} from "./cart-rules";
+import { ADD_QUANTITY_RULE, cartFull, currencyMismatch, lineNotFound, lineTooLarge, MAX_CART_LINES, MAX_LINE_QUANTITY, notEnoughStock, productNotFound, SET_QUANTITY_RULE } from "./cart-rules";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
+import { PRODUCT_ID_RULE, USER_ID_RULE } from "../../contracts/ids";
 
 export interface CartSettings extends ShopSettings {
   /** Redis for the carts; none: in-process carts (embedded mode). */

@@ -11,6 +11,7 @@
  */
 import { reasonText } from "../../platform/events/types";
 import { isDuplicateKeyError, newId, type DbAdapter, type IndexSpec } from "../../platform/db/db-adapter";
+import { sleep } from "../../platform/sleep";
 
 export type DeliveryStatus = "sending" | "sent" | "skipped" | "failed";
 
@@ -47,7 +48,6 @@ export const DELIVERY_INDEXES: IndexSpec[] = [{ fields: ["key"], unique: true }]
 const POLL_MS = 100;
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class DeliveryLog {
   constructor(

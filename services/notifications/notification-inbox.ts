@@ -5,6 +5,7 @@
  */
 import { isDuplicateKeyError, newId, type DbAdapter, type IndexSpec } from "../../platform/db/db-adapter";
 import type { NotificationKind } from "./notification-templates";
+import { toPage } from "../../contracts/paging";
 
 export interface NotificationDoc {
   id: string;
@@ -72,6 +73,6 @@ export class Inbox {
       this.adapter.count({ query }),
     ]);
     const rows = docs.map((doc) => toPublicNotification(this.adapter.afterRetrieveTransformID(doc, "id") as NotificationDoc));
-    return { rows, total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+    return toPage(rows, total, page, pageSize);
   }
 }

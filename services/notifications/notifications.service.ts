@@ -19,7 +19,7 @@ import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
 import { ChannelsMixin, type ChannelHandler, type ChannelsMethods } from "../../mixins/channels.mixin";
 import { config } from "../../platform/config";
 import { unauthorized } from "../../platform/errors";
-import { createAdapter, type DbAdapter } from "../../platform/db/db-adapter";
+import { openCollection, type DbAdapter } from "../../platform/db/db-adapter";
 import { PoisonEventError } from "../../platform/events/dispatch";
 import type { EventEnvelope } from "../../platform/events/types";
 import { CONSUMED_EVENTS, isConsumedEvent, parsePayload, recipientOf } from "./notification-events";
@@ -29,6 +29,7 @@ import { Inbox, INBOX_INDEXES, type InboxPage } from "./notification-inbox";
 import { DELIVERY_INDEXES, DeliveryLog } from "./notification-deliveries";
 import { CONTACT_INDEXES, Contacts } from "./notification-contacts";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
+import { PAGE_PARAMS } from "../../contracts/paging";
 
 export interface NotificationsSettings extends ShopSettings {
   /** SMTP_URL; unset: the log channel. */
@@ -89,8 +90,7 @@ const NotificationsService: ServiceSchema<NotificationsSettings, NotificationsMe
       retryPolicy: { enabled: true },
       params: {
         $$strict: "remove",
-        page: { type: "number", integer: true, min: 1, max: 100_000, default: 1, convert: true },
-        pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
+        ...PAGE_PARAMS,
       },
       handler(this: NotificationsThis, ctx: ShopContext<ListParams>): Promise<InboxPage> {
         const user = ctx.meta.user;
@@ -128,10 +128,7 @@ const NotificationsService: ServiceSchema<NotificationsSettings, NotificationsMe
     },
 
     async openStore(collection: string, indexes: typeof DELIVERY_INDEXES) {
-      const store = createAdapter({ collection, database: "notifications" });
-      store.init(this.broker, this);
-      await store.connect();
-      await store.ensureIndexes(indexes);
+      const store = await openCollection(this, { collection, database: "notifications", indexes });
       this.stores.push(store);
       return store;
     },

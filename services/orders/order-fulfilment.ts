@@ -12,8 +12,10 @@ import { conflict, notFound } from "../../platform/errors";
 import { RETRIES, type Call } from "./checkout/checkout-calls";
 import type { CheckoutSaga } from "./checkout/checkout-saga";
 import type { OrderBook } from "./order-book";
-import { ORDER_ID_RULE, publicOrder, type OrderDoc } from "./order-model";
+import { publicOrder, type OrderDoc } from "./order-model";
 import { hasShipped, invalidTransition } from "./order-state";
+import { ORDER_ID_RULE } from "../../contracts/ids";
+import { sleep } from "../../platform/sleep";
 
 /** What these handlers use of the orders service. */
 export interface OrdersHost {
@@ -54,7 +56,6 @@ const ON_ITS_WAY = new Set(["label_created", "in_transit", "out_for_delivery", "
 const POLL_MS = 50;
 const CANCEL_WAIT_MS = 5_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const isNotFound = (err: unknown) => (err as { code?: unknown } | null)?.code === 404;
 
 /** What a customer sees of a shipment: no address (it is on the order) and no internal ids. */

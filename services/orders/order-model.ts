@@ -16,8 +16,7 @@ import type { PublicError } from "../../platform/public-error";
 import type { OrderStatus, StatusChange } from "./order-state";
 import { ORDER_STATUSES } from "./order-state";
 import type { OrderItem } from "./order-totals";
-import { METHOD_RULE } from "../shipping/shipments";
-import type { ShippingMethod } from "../shipping/shipping-rates";
+import { METHOD_RULE, type ShippingMethod } from "../../contracts/shipping-methods";
 
 export type OrderPaymentStatus = "pending" | "authorized" | "captured" | "voided" | "refunded" | "partially_refunded" | "declined" | "failed";
 
@@ -141,13 +140,6 @@ export function orderEventPayload(doc: OrderDoc, reason?: string) {
 export const ORDER_INDEXES: IndexSpec[] = [{ fields: ["userId", "createdAt"] }, { fields: ["status", "saga.leaseUntil"] }, { fields: ["status", "createdAt"] }];
 
 // ---- params -----------------------------------------------------------------
-
-export const ORDER_ID_RULE = { type: "string", min: 1, max: 100, pattern: /^[A-Za-z0-9._:-]+$/ } as const;
-
-export const PAGE_PARAMS = {
-  page: { type: "number", integer: true, min: 1, max: 100_000, default: 1, convert: true },
-  pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
-} as const;
 
 export const STATUS_FILTER_RULE = { type: "enum", values: [...ORDER_STATUSES], optional: true } as const;
 

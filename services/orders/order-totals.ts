@@ -6,7 +6,7 @@
  */
 import { Errors } from "moleculer";
 import { conflict } from "../../platform/errors";
-import { mergeLines, type StockLine } from "../products/inventory";
+import { mergeLines, type StockLine } from "../../contracts/stock-lines";
 
 /** What products.getMany answers of a product, as far as an order needs it. */
 export interface CatalogEntry {

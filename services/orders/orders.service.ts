@@ -31,8 +31,8 @@ import type { Context, Service, ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
 import { config, ConfigError } from "../../platform/config";
 import { notFound, unauthorized, unavailable, unprocessable } from "../../platform/errors";
-import { createAdapter, newId, type DbAdapter } from "../../platform/db/db-adapter";
-import { toPage } from "../products/catalog-query";
+import { openCollection, newId, type DbAdapter } from "../../platform/db/db-adapter";
+
 import { checkoutCalls, type Call } from "./checkout/checkout-calls";
 import { checkoutFingerprint } from "./checkout/checkout-fingerprint";
 import { CheckoutKeys, KEY_INDEXES, keyInProgress, keyScope, type KeyDoc, type LinkedOrder, type Outcome } from "./checkout/checkout-keys";
@@ -41,24 +41,13 @@ import { errorOf, outcomeOf } from "./checkout/checkout-failures";
 import { CheckoutSaga, LeftForRecovery } from "./checkout/checkout-saga";
 import { LeaseLost, OrderBook, ownerToken, type Announcer } from "./order-book";
 import { shopMetrics, withOrderMetrics } from "../../platform/broker/metrics";
-import {
-  announcementOf,
-  cardOf,
-  CHECKOUT_PARAMS,
-  ORDER_ID_RULE,
-  ORDER_INDEXES,
-  PAGE_PARAMS,
-  publicOrder,
-  STATUS_FILTER_RULE,
-  TRACED_CHECKOUT_PARAMS,
-  type CheckoutParams,
-  type OrderDoc,
-  type SagaStep,
-} from "./order-model";
+import { announcementOf, cardOf, CHECKOUT_PARAMS, ORDER_INDEXES, publicOrder, STATUS_FILTER_RULE, TRACED_CHECKOUT_PARAMS, type CheckoutParams, type OrderDoc, type SagaStep } from "./order-model";
 import { fulfilmentActions, shipmentEvents } from "./order-fulfilment";
 import type { OrderStatus } from "./order-state";
 import type { PublicError } from "../../platform/public-error";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
+import { toPage, PAGE_PARAMS } from "../../contracts/paging";
+import { ORDER_ID_RULE } from "../../contracts/ids";
 
 export interface OrdersSettings extends ShopSettings {
   /** Between recovery sweeps; 0: no periodic sweep (tests drive it through orders.recover). */
@@ -347,10 +336,7 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
     }
     // Every status change the book writes is counted (shop_orders_total, checkout durations: lib/metrics.ts).
     this.book = new OrderBook(withOrderMetrics(this, shopMetrics(this.broker)), { leaseMs: this.settings.staleAfterMs, announce: this.announcer() });
-    this.keyStore = createAdapter({ collection: "idempotency", database: "orders" });
-    this.keyStore.init(this.broker, this);
-    await this.keyStore.connect();
-    await this.keyStore.ensureIndexes(KEY_INDEXES);
+    this.keyStore = await openCollection(this, { collection: "idempotency", database: "orders", indexes: KEY_INDEXES });
     this.keys = new CheckoutKeys({ store: this.keyStore, leaseMs: this.settings.staleAfterMs });
 
     const every = this.settings.recoveryIntervalMs;

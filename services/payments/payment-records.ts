@@ -10,6 +10,7 @@ import type { CardBrand } from "../../contracts/card";
 import type { DeclineReason } from "./payment-gateway";
 import type { PaymentStatus } from "./payment-state";
 import { paymentRequired, unavailable } from "../../platform/errors";
+import { ORDER_ID_RULE } from "../../contracts/ids";
 
 export interface HistoryEntry {
   status: PaymentStatus;
@@ -132,8 +133,6 @@ export function gatewayUnavailable(operation: string, transactionId?: string) {
 
 // ---- params -----------------------------------------------------------------
 
-export const ORDER_ID_RULE = { type: "string", min: 1, max: 100, pattern: /^[A-Za-z0-9._:-]+$/ } as const;
-export const USER_ID_RULE = { type: "string", min: 1, max: 100 } as const;
 export const TRANSACTION_ID_RULE = { type: "string", min: 1, max: 100 } as const;
 /** Printable ASCII, as the gateway accepts in the Idempotency-Key header. */
 export const IDEMPOTENCY_KEY_RULE = { type: "string", min: 1, max: 255, pattern: /^[\x21-\x7e]+$/ } as const;

@@ -21,31 +21,18 @@ import type { Service, ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
 import { config } from "../../platform/config";
 import { conflict, notFound, unprocessable } from "../../platform/errors";
-import { createAdapter, type DbAdapter } from "../../platform/db/db-adapter";
+import { openCollection, type DbAdapter } from "../../platform/db/db-adapter";
 import { cardBrand, cardRule, checkCard, last4, type CardBrand, type CardInput } from "../../contracts/card";
 import { isTransientGatewayError, type AuthorizeResult, type GatewayReceipt, type PaymentGateway } from "./payment-gateway";
 import { createGateway } from "./payment-gateways";
 import { authorizationStatus, planOperation, type PaymentOperation, type Plan } from "./payment-state";
 import { fingerprintOf, OPERATION_INDEXES, OperationLog, type OperationDoc } from "./payment-operations";
-import {
-  AMOUNT_RULE,
-  CURRENCY_RULE,
-  declined,
-  eventFacts,
-  gatewayUnavailable,
-  IDEMPOTENCY_KEY_RULE,
-  ORDER_ID_RULE,
-  toTransaction,
-  TRANSACTION_ID_RULE,
-  TRANSACTION_REF_PARAMS,
-  USER_ID_RULE,
-  type HistoryEntry,
-  type Transaction,
-  type TransactionDoc,
-} from "./payment-records";
+import { AMOUNT_RULE, CURRENCY_RULE, declined, eventFacts, gatewayUnavailable, IDEMPOTENCY_KEY_RULE, toTransaction, TRANSACTION_ID_RULE, TRANSACTION_REF_PARAMS, type HistoryEntry, type Transaction, type TransactionDoc } from "./payment-records";
 import { retryWithBackoff } from "../../platform/retry";
 import { shopMetrics } from "../../platform/broker/metrics";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
+import { ORDER_ID_RULE, USER_ID_RULE } from "../../contracts/ids";
+import { sleep } from "../../platform/sleep";
 
 export interface PaymentsSettings extends ShopSettings {
   gateway: string;
@@ -114,7 +101,6 @@ function authorizationEvent(doc: TransactionDoc): Record<string, unknown> {
 const TRACED_AUTHORIZE_PARAMS = ["orderId", "userId", "amount", "currency", "idempotencyKey"];
 
 const now = () => new Date().toISOString();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
 
 const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, PaymentsVars> = {
@@ -442,10 +428,7 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
   },
 
   async started() {
-    this.operationStore = createAdapter({ collection: "payment_operations", database: "payments" });
-    this.operationStore.init(this.broker, this);
-    await this.operationStore.connect();
-    await this.operationStore.ensureIndexes(OPERATION_INDEXES);
+    this.operationStore = await openCollection(this, { collection: "payment_operations", database: "payments", indexes: OPERATION_INDEXES });
     this.operations = new OperationLog({ store: this.operationStore, leaseMs: this.settings.operationLeaseMs, pendingWaitMs: this.settings.pendingWaitMs });
   },
 

@@ -89,14 +89,3 @@ export function buildCatalogQuery(params: CatalogListParams): CatalogQuery {
   return { query, sort, limit: pageSize, offset: (page - 1) * pageSize, page, pageSize };
 }
 
-export interface Page<T> {
-  rows: T[];
-  total: number;
-  page: number;
-  pageSize: number;
-  totalPages: number;
-}
-
-export function toPage<T>(rows: T[], total: number, page: number, pageSize: number): Page<T> {
-  return { rows, total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
-}

@@ -4,11 +4,6 @@
  * open reservations); what is physically there is their sum.
  */
 
-export interface StockLine {
-  productId: string;
-  quantity: number;
-}
-
 export interface StockLevels {
   stock: number;
   reserved: number;
@@ -21,13 +16,6 @@ export interface ConditionalUpdate {
   /** Added to the product's own filter (`_id`, not archived). */
   filter: Record<string, unknown>;
   update: Record<string, unknown>;
-}
-
-/** One line per product, in the order products first appear: two lines of one product are one decrement. */
-export function mergeLines(lines: StockLine[]): StockLine[] {
-  const merged = new Map<string, number>();
-  for (const { productId, quantity } of lines) merged.set(productId, (merged.get(productId) ?? 0) + quantity);
-  return [...merged].map(([productId, quantity]) => ({ productId, quantity }));
 }
 
 /**

@@ -4,9 +4,10 @@
  * one product, so two nodes on one database can never take the same unit.
  */
 import { conflict, notFound } from "../../platform/errors";
-import type { StockLine } from "./inventory";
+
 import type { ProductDoc } from "./product-model";
 import type { StockLedger } from "./reservations";
+import { type StockLine } from "../../contracts/stock-lines";
 
 /** What the DB mixin gives a service (mixins/db.mixin.ts). */
 export interface ProductWrites {

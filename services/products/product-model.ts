@@ -3,6 +3,7 @@
  * (fastest-validator rules shared by create and update) and its indexes.
  */
 import type { IndexSpec } from "../../platform/db/db-adapter";
+import { PRODUCT_ID_RULE } from "../../contracts/ids";
 
 /** The service and the catalog generator create the same ones. */
 export const PRODUCT_INDEXES: IndexSpec[] = [{ fields: ["sku"], unique: true }, { fields: ["category"] }];
@@ -93,8 +94,6 @@ export const PRODUCT_FIELDS = {
 export type EditableField = keyof typeof PRODUCT_FIELDS;
 export const EDITABLE_FIELDS = Object.keys(PRODUCT_FIELDS) as EditableField[];
 
-export const ID_RULE = { type: "string", min: 1, max: 100 };
-
 /** POST /products: what is not given gets a default. */
 export const CREATE_PARAMS = {
   ...PRODUCT_FIELDS,
@@ -113,7 +112,7 @@ const stockIsSeparate = (field: string) => ({
 
 /** PATCH /products/:id: any editable field; stock and reserved have their own route, and say so. */
 export const UPDATE_PARAMS = {
-  id: ID_RULE,
+  id: PRODUCT_ID_RULE,
   ...Object.fromEntries(EDITABLE_FIELDS.map((field) => [field, { ...PRODUCT_FIELDS[field], optional: true }])),
   stock: stockIsSeparate("stock"),
   reserved: stockIsSeparate("reserved"),

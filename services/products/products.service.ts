@@ -11,15 +11,14 @@ import type { Context, Service, ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
 import { config } from "../../platform/config";
 import { conflict, notFound, unprocessable } from "../../platform/errors";
-import { createAdapter, isDuplicateKeyError, type DbAdapter, type IndexSpec } from "../../platform/db/db-adapter";
-import { buildCatalogQuery, LIST_CACHE_KEYS, LIST_PARAMS, priceRangeProblem, toPage, type CatalogListParams } from "./catalog-query";
+import { openCollection, isDuplicateKeyError, type DbAdapter, type IndexSpec } from "../../platform/db/db-adapter";
+import { buildCatalogQuery, LIST_CACHE_KEYS, LIST_PARAMS, priceRangeProblem, type CatalogListParams } from "./catalog-query";
 import { categoryCounts } from "./category-counts";
-import { fellBelow, stockUpdate, type StockAdjustment, type StockLine } from "./inventory";
+import { fellBelow, stockUpdate, type StockAdjustment } from "./inventory";
 import {
   adminProduct,
   CREATE_PARAMS,
   EDITABLE_FIELDS,
-  ID_RULE,
   MAX_STOCK,
   PRODUCT_INDEXES,
   publicProduct,
@@ -32,6 +31,9 @@ import { ReservationBook, type StockLedger } from "./reservations";
 import { demoCatalog } from "./seed-catalog";
 import { shopMetrics } from "../../platform/broker/metrics";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
+import { toPage } from "../../contracts/paging";
+import { type StockLine } from "../../contracts/stock-lines";
+import { PRODUCT_ID_RULE } from "../../contracts/ids";
 
 export interface ProductsSettings extends ShopSettings {
   /** Moleculer cacher on get, list and categories (CATALOG_CACHE). */
@@ -114,7 +116,7 @@ function catalogActions(): ProductsActions {
       auth: false,
       cache: { keys: ["id"], enabled: cacheEnabled },
       retryPolicy: { enabled: true },
-      params: { id: ID_RULE, $$strict: "remove" },
+      params: { id: PRODUCT_ID_RULE, $$strict: "remove" },
       async handler(this: ProductsThis, ctx: ShopContext<{ id: string }>) {
         return publicProduct(await this.listedProduct(ctx.params.id));
       },
@@ -126,7 +128,7 @@ function catalogActions(): ProductsActions {
       visibility: "public",
       cache: { keys: ["ids"], enabled: cacheEnabled },
       retryPolicy: { enabled: true },
-      params: { ids: { type: "array", items: ID_RULE, min: 1, max: 200 }, $$strict: "remove" },
+      params: { ids: { type: "array", items: PRODUCT_ID_RULE, min: 1, max: 200 }, $$strict: "remove" },
       async handler(this: ProductsThis, ctx: ShopContext<{ ids: string[] }>) {
         const docs = (await this.adapter.find({ query: { _id: { $in: [...new Set(ctx.params.ids)] } } })) as ProductDoc[];
         return docs.map((doc) => adminProduct(this.adapter.afterRetrieveTransformID(doc, "id") as ProductDoc));
@@ -189,7 +191,7 @@ function catalogActions(): ProductsActions {
     remove: {
       rest: "DELETE /products/:id",
       roles: ["admin"],
-      params: { id: ID_RULE, $$strict: "remove" },
+      params: { id: PRODUCT_ID_RULE, $$strict: "remove" },
       async handler(this: ProductsThis, ctx: ShopContext<{ id: string }>) {
         // Archived, not deleted: orders keep pointing at it, reservations still settle on it.
         const doc = (await this.updateWhere({ _id: ctx.params.id, ...LISTED }, withUpdatedAt({ $set: { archived: true } }))) as ProductDoc | null;
@@ -203,7 +205,7 @@ function catalogActions(): ProductsActions {
       rest: "POST /products/:id/stock",
       roles: ["admin"],
       params: {
-        id: ID_RULE,
+        id: PRODUCT_ID_RULE,
         delta: { type: "number", integer: true, min: -MAX_STOCK, max: MAX_STOCK, notEqual: 0, optional: true },
         set: { type: "number", integer: true, min: 0, max: MAX_STOCK, optional: true },
         $$strict: "remove",
@@ -240,7 +242,7 @@ function inventoryActions(): ProductsActions {
           items: {
             type: "object",
             strict: "remove",
-            props: { productId: ID_RULE, quantity: { type: "number", integer: true, min: 1, max: 10_000 } },
+            props: { productId: PRODUCT_ID_RULE, quantity: { type: "number", integer: true, min: 1, max: 10_000 } },
           },
         },
         $$strict: "remove",
@@ -403,10 +405,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
   },
 
   async started() {
-    this.reservationStore = createAdapter({ collection: "reservations", database: "products" });
-    this.reservationStore.init(this.broker, this);
-    await this.reservationStore.connect();
-    await this.reservationStore.ensureIndexes(RESERVATION_INDEXES);
+    this.reservationStore = await openCollection(this, { collection: "reservations", database: "products", indexes: RESERVATION_INDEXES });
     this.reservations = new ReservationBook({
       store: this.reservationStore,
       ledger: this.stockLedger(),

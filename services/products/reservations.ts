@@ -16,7 +16,7 @@
  */
 import { conflict, notFound } from "../../platform/errors";
 import { isDuplicateKeyError, type DbAdapter } from "../../platform/db/db-adapter";
-import { mergeLines, type StockLine } from "./inventory";
+import { mergeLines, type StockLine } from "../../contracts/stock-lines";
 
 export type ReservationStatus = "pending" | "reserved" | "committed" | "released" | "restocked";
 

@@ -5,9 +5,11 @@
 import { randomInt } from "node:crypto";
 import { addressRule, type Address } from "../../contracts/address";
 import type { IndexSpec } from "../../platform/db/db-adapter";
-import { mergeLines, type StockLine } from "../products/inventory";
+
 import type { ShipmentStatus } from "./shipment-state";
-import { SHIPPING_METHODS, type Carrier, type ShippingMethod } from "./shipping-rates";
+import type { Carrier } from "./shipping-rates";
+import { mergeLines, type StockLine } from "../../contracts/stock-lines";
+import type { ShippingMethod } from "../../contracts/shipping-methods";
 
 export interface ShipmentHistoryEntry {
   status: ShipmentStatus;
@@ -85,9 +87,6 @@ export function totalWeight(items: StockLine[], weights: Map<string, number>): {
 }
 
 // ---- params -----------------------------------------------------------------
-
-export const ORDER_ID_RULE = { type: "string", min: 1, max: 100, pattern: /^[A-Za-z0-9._:-]+$/ } as const;
-export const METHOD_RULE = { type: "enum", values: [...SHIPPING_METHODS], default: "standard" } as const;
 
 export const ITEMS_RULE = {
   type: "array",

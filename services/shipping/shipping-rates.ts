@@ -13,8 +13,8 @@
  * subtotal (in every zone; 0 turns it off); express never is.
  */
 
-export type ShippingMethod = "standard" | "express";
-export const SHIPPING_METHODS: readonly ShippingMethod[] = ["standard", "express"];
+import type { ShippingMethod } from "../../contracts/shipping-methods";
+
 export type Zone = "domestic" | "regional" | "international";
 
 /** The rate table is in this currency; a quote in another one is refused (no conversion here). */

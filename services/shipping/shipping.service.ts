@@ -14,25 +14,16 @@ import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
 import { config } from "../../platform/config";
 import { conflict, notFound, unprocessable } from "../../platform/errors";
 import { addressRule, type Address } from "../../contracts/address";
-import type { StockLine } from "../products/inventory";
+
 import { assertCancellable, MOVING_STATUSES, nextStatus, type ShipmentStatus } from "./shipment-state";
-import { quoteShipping, serviceFor, RATE_CURRENCY, zoneOf, type Quote, type ShippingMethod } from "./shipping-rates";
-import {
-  ITEMS_RULE,
-  METHOD_RULE,
-  ORDER_ID_RULE,
-  QUOTE_ADDRESS_RULE,
-  SHIPMENT_INDEXES,
-  shipmentEvent,
-  toShipment,
-  totalWeight,
-  trackingNumber,
-  type Shipment,
-  type ShipmentDoc,
-} from "./shipments";
+import { quoteShipping, serviceFor, RATE_CURRENCY, zoneOf, type Quote } from "./shipping-rates";
+import { ITEMS_RULE, QUOTE_ADDRESS_RULE, SHIPMENT_INDEXES, shipmentEvent, toShipment, totalWeight, trackingNumber, type Shipment, type ShipmentDoc } from "./shipments";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
 import { ChannelsMixin, type ChannelHandler } from "../../mixins/channels.mixin";
 import { PoisonEventError } from "../../platform/events/dispatch";
+import { type StockLine } from "../../contracts/stock-lines";
+import { type ShippingMethod, METHOD_RULE } from "../../contracts/shipping-methods";
+import { ORDER_ID_RULE } from "../../contracts/ids";
 
 export interface ShippingSettings extends ShopSettings {
   originCountry: string;

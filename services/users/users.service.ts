@@ -14,6 +14,8 @@ import { LoginLimiter, MemoryFailureStore, RedisFailureStore, type LoginLimit } 
 import { adminCredentials, authUser, publicUser, PASSWORD_MIN_LENGTH, type PublicUser } from "./users";
 import { addressRule, type Address } from "../../contracts/address";
 import type { AuthUser, ShopContext, ShopSettings } from "../../types/moleculer";
+import { PAGE_PARAMS } from "../../contracts/paging";
+import { toPage } from "../../contracts/paging";
 
 interface UsersSettings extends ShopSettings {
   loginLimit: LoginLimit;
@@ -159,8 +161,7 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
       roles: ["admin"],
       params: {
         $$strict: "remove",
-        page: { type: "number", integer: true, min: 1, max: 100_000, default: 1, convert: true },
-        pageSize: { type: "number", integer: true, min: 1, max: 100, default: 20, convert: true },
+        ...PAGE_PARAMS,
       },
       async handler(this: UsersThis, ctx: ShopContext<ListParams>) {
         const { page, pageSize } = ctx.params;
@@ -170,7 +171,7 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
           this.adapter.count({ query: {} }),
         ]);
         const rows = docs.map((doc) => publicUser(this.adapter.afterRetrieveTransformID(doc, "id")));
-        return { rows, total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
+        return toPage(rows, total, page, pageSize);
       },
     },
 

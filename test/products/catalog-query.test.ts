@@ -2,7 +2,8 @@
  * lib/catalog-query.ts: the filter, sort and page of GET /products built from
  * validated parameters, with the client's text kept literal.
  */
-import { buildCatalogQuery, escapeRegExp, priceRangeProblem, toPage } from "../../services/products/catalog-query";
+import { buildCatalogQuery, escapeRegExp, priceRangeProblem } from "../../services/products/catalog-query";
+import { toPage } from "../../contracts/paging";
 
 describe("escapeRegExp", () => {
   it.each([".*", "(", "a+b?", "[x]", "^$", "{2}", "a|b", "back\\slash"])("makes %j match only itself", (text) => {

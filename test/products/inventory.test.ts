@@ -1,7 +1,8 @@
 /**
  * lib/inventory.ts: the stock arithmetic behind reservations and adjustStock.
  */
-import { fellBelow, mergeLines, stockUpdate } from "../../services/products/inventory";
+import { fellBelow, stockUpdate } from "../../services/products/inventory";
+import { mergeLines } from "../../contracts/stock-lines";
 
 describe("mergeLines", () => {
   it("adds up the lines of one product, keeping the order products first appear in", () => {

@@ -6,7 +6,7 @@
 import { startCatalog } from "./catalog-platform";
 import type { LocalPlatform } from "../support/local-platform";
 import { api } from "../support/http";
-import { PAGE_PARAMS } from "../../services/orders/order-model";
+import { PAGE_PARAMS } from "../../contracts/paging";
 
 describe("paged lists", () => {
   let platform: LocalPlatform;

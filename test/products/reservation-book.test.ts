@@ -5,8 +5,9 @@
  */
 import { createAdapter, type DbAdapter } from "../../platform/db/db-adapter";
 import { ReservationBook, type StockLedger } from "../../services/products/reservations";
-import type { StockLine } from "../../services/products/inventory";
+
 import { conflict } from "../../platform/errors";
+import { type StockLine } from "../../contracts/stock-lines";
 
 class MemoryLedger implements StockLedger {
   readonly stock = new Map<string, number>();

@@ -25,6 +25,7 @@
 import { conflict } from "../../../platform/errors";
 import { randomHex } from "../../../platform/random-hex";
 import { isDuplicateKeyError, newId, type DbAdapter, type IndexSpec } from "../../../platform/db/db-adapter";
+import { sleep } from "../../../platform/sleep";
 
 export type KeyState = "in_progress" | "done" | "retryable";
 
@@ -66,7 +67,6 @@ export interface CheckoutKeysOptions {
 export const keyScope = (userId: string, key: string) => `${userId}:${key}`;
 
 const attemptToken = () => randomHex(8);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function keyReused() {
   return conflict("This Idempotency-Key was already used for a different request", "IDEMPOTENCY_KEY_REUSED", { field: "Idempotency-Key" });

@@ -10,10 +10,11 @@ import type { Address } from "../../../contracts/address";
 import type { Call } from "./checkout-calls";
 import { RETRIES } from "./checkout-calls";
 import { conflict, unprocessable } from "../../../platform/errors";
-import type { StockLine } from "../../products/inventory";
+
 import type { OrderDoc, SagaState } from "../order-model";
 import { orderTotals, priceItems, type CatalogEntry, type OrderItem, type OrderTotals } from "../order-totals";
-import type { ShippingMethod } from "../../shipping/shipping-rates";
+import { type StockLine } from "../../../contracts/stock-lines";
+import { type ShippingMethod } from "../../../contracts/shipping-methods";
 
 export interface PreparedCheckout {
   items: OrderItem[];
