@@ -1,6 +1,6 @@
 /**
  * Broker options for every node of the platform. Everything comes from
- * lib/config.ts (the environment), so one build runs embedded on a laptop and
+ * platform/config.ts (the environment), so one build runs embedded on a laptop and
  * as many nodes of a cluster alike.
  */
 import type { BrokerOptions, Errors, TracerOptions } from "moleculer";

@@ -1,5 +1,5 @@
 /**
- * A postal address as clients send it (API.md: `{line1, line2?, city,
+ * A postal address as clients send it (docs/api.md: `{line1, line2?, city,
  * postalCode, country}`), with the fastest-validator rule that checks it.
  * Kept apart from the users service: an order's shipping address is the same shape.
  */

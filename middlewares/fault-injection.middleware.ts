@@ -1,5 +1,5 @@
 /**
- * Applies fault rules (lib/fault-rules.ts) to the actions of this node. Each
+ * Applies fault rules (platform/fault-rules.ts) to the actions of this node. Each
  * node gets a `faults` service (an internal `$` one would not hear remote broadcasts), so the admin route can change the rules of
  * every node at runtime with one broadcast (`faults.changed`).
  */

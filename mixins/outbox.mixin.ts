@@ -1,5 +1,5 @@
 /**
- * Durable publishing for a DbMixin service (lib/outbox.ts explains the
+ * Durable publishing for a DbMixin service (platform/events/outbox.ts explains the
  * protocol). The outbox is the `outbox` collection of the service's own
  * database; a relay publishes it to the durable event bus.
  *

@@ -47,7 +47,7 @@ export interface PlatformConfig {
   lowStockThreshold: number;
   /** Moleculer cacher on the catalog reads (get, list, categories). */
   catalogCache: boolean;
-  /** Payment processor behind the payments service (PAYMENT_GATEWAY), by name from lib/payment-gateways.ts. */
+  /** Payment processor behind the payments service (PAYMENT_GATEWAY), by name from services/payments/payment-gateways.ts. */
   paymentGateway: string;
   /** Simulated processing time of each call to the simulated gateway, ms. */
   paymentGatewayLatencyMs: number;

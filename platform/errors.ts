@@ -1,5 +1,5 @@
 /**
- * The client errors of API.md, named as a client reads them. Each is a
+ * The client errors of docs/api.md, named as a client reads them. Each is a
  * MoleculerClientError, so it crosses nodes intact and never trips a breaker.
  */
 import { Errors } from "moleculer";

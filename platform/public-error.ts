@@ -1,5 +1,5 @@
 /**
- * What a client sees of an error: API.md's shape, the right status, and
+ * What a client sees of an error: docs/api.md's shape, the right status, and
  * nothing internal (no stack, file path, node id or host name).
  */
 export interface PublicError {
@@ -40,7 +40,7 @@ function withoutNodeID(data: unknown): unknown {
 }
 
 /**
- * An error of the body parser in API.md's terms; null for any other error.
+ * An error of the body parser in docs/api.md's terms; null for any other error.
  * Its errors have types like "entity.parse.failed"; those of a body that does
  * not inflate as its Content-Encoding says have none, only a 4xx `status`
  * and `expose` (http-errors), and moleculer-web would keep just their zlib

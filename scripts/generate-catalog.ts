@@ -5,12 +5,12 @@
  *   MONGO_URI=mongodb://127.0.0.1:27017/shop npx tsx scripts/generate-catalog.ts --count 100000
  *   npx tsx scripts/generate-catalog.ts --count 20000 --start 100000   # 20k more after those
  *
- * It writes through the adapter the products service uses (lib/db-adapter.ts),
+ * It writes through the adapter the products service uses (platform/db/db-adapter.ts),
  * so it lands in the same database: MongoDB when MONGO_URI is set (the
  * `<db>_products` database), else the NeDB file DATA_DIR/products.db. A NeDB
  * file belongs to one process: stop the products service while this runs.
  *
- * Product number i is always the same (sku GEN-000000i, lib/catalog-generator.ts),
+ * Product number i is always the same (sku GEN-000000i, services/products/catalog-generator.ts),
  * so a benchmark can name products without reading them, and a second run
  * skips what is already there (the sku index is unique). Running products
  * nodes cache catalog reads for up to 60 s: restart them or wait.

@@ -7,7 +7,7 @@
  *
  * Names follow Moleculer's dotted style; the exposition turns them into
  * `shop_orders_total`, `shop_checkout_duration_seconds_bucket`, ...
- * (lib/metrics-exposition.ts). Label values come from small fixed sets
+ * (platform/broker/metrics-exposition.ts). Label values come from small fixed sets
  * (statuses, decline codes, service names): never ids, which would make one
  * time series per order.
  */
@@ -17,7 +17,7 @@ export const SHOP_METRICS = {
   /**
    * Orders by the status they moved to: the end of a checkout (paid, failed,
    * cancelled) and what follows a paid order (shipped, delivered, cancelled).
-   * Each change is one conditional write (lib/order-state.ts), counted by the
+   * Each change is one conditional write (services/orders/order-state.ts), counted by the
    * node that made it, so `sum` over nodes counts every order once per status.
    */
   ORDERS: "shop.orders.total",
@@ -140,9 +140,9 @@ export function shopMetrics(broker: ServiceBroker): ShopMetrics {
 const CHECKOUT_ENDS = new Set(["paid", "failed", "cancelled"]);
 
 /**
- * `store` (what OrderBook writes orders through, lib/order-book.ts) counting
+ * `store` (what OrderBook writes orders through, services/orders/order-book.ts) counting
  * every status change it makes. A change is an update that sets `status`
- * other than the one its filter requires (lib/order-state.ts
+ * other than the one its filter requires (services/orders/order-state.ts
  * transitionUpdate, one conditional write): it is counted only when it
  * matched, so of two nodes racing for one change exactly one counts it, and
  * a repeat (a replayed event, the sweeper) counts nothing. A change out of

@@ -8,9 +8,9 @@
  *     API by `callbackify`-ing its promises: two conversions, a nextTick and
  *     (for `update`) a DEP0174 warning per call. Its `count` also copied
  *     every matching document to take the length of the list;
- *   - the datafile stays open (lib/nedb-open-datafile.ts);
+ *   - the datafile stays open (platform/db/nedb-open-datafile.ts);
  *   - an update leaves an index's tree alone when the indexed value did not
- *     change (lib/nedb-index-update.ts).
+ *     change (platform/db/nedb-index-update.ts).
  */
 import { MemoryAdapter } from "moleculer-db";
 import type { Doc, IndexSpec } from "./db-adapter";
@@ -48,7 +48,7 @@ export class NeDbAdapter extends (MemoryAdapter as unknown as new (opts: object)
 
   async connect(): Promise<void> {
     await super.connect();
-    // One open append handle instead of open/append/close per write (lib/nedb-open-datafile.ts).
+    // One open append handle instead of open/append/close per write (platform/db/nedb-open-datafile.ts).
     this.datafile = keepDatafileOpen(this.db);
     this.keepKeysInPlace();
   }

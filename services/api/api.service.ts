@@ -1,5 +1,5 @@
 /**
- * The REST gateway (API.md). Routes come from the `rest` of each action in the
+ * The REST gateway (docs/api.md). Routes come from the `rest` of each action in the
  * cluster; only those are reachable ("restrict"). Every action's `auth` and
  * `roles` are enforced here, before the call leaves the gateway.
  */
@@ -28,7 +28,7 @@ type GatewayAlias = RouteAlias & { route: unknown; _generated?: boolean };
 interface GatewayVars {
   /** moleculer-web's routes, rebuilt when services come and go. */
   aliases: unknown[];
-  /** Routes of services with no node at the moment: they answer 503, not 404 (lib/departed-routes.ts). */
+  /** Routes of services with no node at the moment: they answer 503, not 404 (services/api/departed-routes.ts). */
   departedRoutes: DepartedRoutes<GatewayAlias>;
   tokenCache: TtlCache<AuthUser>;
   expectedServices: string[];
@@ -75,7 +75,7 @@ const UNPARSABLE_LINGER_MS = 5_000;
 /**
  * A request Node cannot parse (headers or URL over its limit, broken
  * framing) never reaches moleculer-web: Node would close the connection with
- * a bare status line. Answer in API.md's error shape, with a request id,
+ * a bare status line. Answer in docs/api.md's error shape, with a request id,
  * where Node would answer at all: not once a response has started on the
  * connection. end(), not destroy(): a client still sending its body must
  * still get to read the answer.

@@ -5,7 +5,7 @@
  * sees. When every node of a service drops out (a crash, the gateway losing
  * NATS until the heartbeats time out, the moments after NATS comes back),
  * the service's routes vanish and its URLs answer 404 Not found: a client, a
- * cache or a crawler is told that /api/products/42 does not exist. API.md
+ * cache or a crawler is told that /api/products/42 does not exist. docs/api.md
  * says 503 for "a needed service is unavailable (no node)". Routes kept here
  * are put back after each rebuild while their service is absent, so they
  * answer 503 naming the service, and serve again as soon as a node returns.

@@ -1,5 +1,5 @@
 /**
- * The cart's limits (issue 5, API.md "Cart") and the client errors that
+ * The cart's limits (issue 5, docs/api.md "Cart") and the client errors that
  * explain them. Each error names the field the client should change.
  */
 import { conflict, notFound, unprocessable } from "../../platform/errors";
@@ -31,7 +31,7 @@ export function lineTooLarge(inCart: number) {
   ]);
 }
 
-/** The line would hold more than is in stock: 409 as API.md says, with what is possible now. */
+/** The line would hold more than is in stock: 409 as docs/api.md says, with what is possible now. */
 export function notEnoughStock(productId: string, requested: number, available: number, inCart: number) {
   return conflict(`Not enough stock: ${available} available, ${requested} requested`, "OUT_OF_STOCK", {
     field: "quantity",

@@ -1,7 +1,7 @@
 /**
  * Where carts live: one cart per user, a map productId -> quantity that
  * expires `ttlSec` after its last write. Two implementations with the same
- * contract: Redis (lib/cart-redis-store.ts, shared by every cart node) and
+ * contract: Redis (services/cart/cart-redis-store.ts, shared by every cart node) and
  * process memory (here, embedded mode and tests).
  *
  * The limits that depend only on the cart itself (quantity per line, number

@@ -1,5 +1,5 @@
 /**
- * The cart as a client sees it (API.md "Cart"): the stored lines joined with
+ * The cart as a client sees it (docs/api.md "Cart"): the stored lines joined with
  * the catalog's current products, priced in integer cents.
  *
  * A line that cannot be bought as it stands stays in the cart (the customer

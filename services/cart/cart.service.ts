@@ -1,6 +1,6 @@
 /**
- * cart: one cart per user (API.md "Cart"), kept in Redis (REDIS_URL) or, in
- * embedded mode, in this process (lib/cart-store.ts). Owns the carts; reads
+ * cart: one cart per user (docs/api.md "Cart"), kept in Redis (REDIS_URL) or, in
+ * embedded mode, in this process (services/cart/cart-store.ts). Owns the carts; reads
  * products only through `products.getMany`, once per request.
  *
  * REST actions act on the caller's own cart: the user id comes from
@@ -8,7 +8,7 @@
  * The internal actions (`contentsOf`, `clearFor`) take an explicit userId for
  * the checkout saga, whose recovery sweeper runs without a user.
  *
- * Where API.md is silent:
+ * Where docs/api.md is silent:
  * - every route answers the cart as GET /cart does, so a client never needs a
  *   second request to show it; POST answers 201 when it created the line, 200
  *   when it merged into one;
@@ -18,7 +18,7 @@
  * - a 101st product is 409 CART_FULL (the cart's state refuses it, the request
  *   itself is valid); a line over 999 units is 422 on `quantity`;
  * - one currency per cart: a product in another one is 409 CURRENCY_MISMATCH;
- * - totals count only lines that can be bought as they stand (lib/cart-view.ts).
+ * - totals count only lines that can be bought as they stand (services/cart/cart-view.ts).
  *
  * The stock checked here is a courtesy at write time: stock moves on its own,
  * GET /cart flags the lines it no longer covers, and the checkout's

@@ -2,7 +2,7 @@
  * notifications: tells customers what happened to their orders and account.
  * Consumes the durable events (order.paid, order.shipped, order.delivered,
  * order.cancelled, payment.refunded, user.registered) as one consuming group,
- * renders each (lib/notification-templates.ts), stores it in the user's inbox
+ * renders each (services/notifications/notification-templates.ts), stores it in the user's inbox
  * (GET /api/notifications) and sends it through the delivery channel: mail
  * over SMTP when SMTP_URL is set, the log otherwise.
  *

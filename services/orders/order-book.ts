@@ -1,6 +1,6 @@
 /**
  * The orders collection as the saga and the handlers write it: status
- * changes through lib/order-state.ts, and the saga's lease.
+ * changes through services/orders/order-state.ts, and the saga's lease.
  *
  * The lease (`saga.owner`, `saga.leaseUntil`) says who drives a pending
  * order's saga. The request that created it holds it, renewing it with every
@@ -12,7 +12,7 @@
  *
  * Every status change is announced (`order.<status>`) by the same write: the
  * Announcer writes the event into the outbox ahead and the change marks the
- * order with its id (lib/outbox.ts), so no change goes untold and no event
+ * order with its id (platform/events/outbox.ts), so no change goes untold and no event
  * tells of a change that did not happen. An order reaches each status once,
  * so the order id names the event: a repeat is the same event.
  */

@@ -2,7 +2,7 @@
  * What happens to an order after its checkout: the customer cancels it,
  * an admin ships it, shipping reports it delivered. The orders service's
  * actions for these and its `shipment.updated` listener; every status change
- * goes through lib/order-book.ts (one conditional update with its history
+ * goes through services/orders/order-book.ts (one conditional update with its history
  * entry), so a request racing another, or an event delivered twice, changes
  * the order at most once and announces it once.
  */
@@ -40,7 +40,7 @@ interface Shipment {
   updatedAt: string;
 }
 
-/** What `shipment.updated` carries (lib/shipments.ts shipmentEvent). */
+/** What `shipment.updated` carries (services/shipping/shipments.ts shipmentEvent). */
 interface ShipmentUpdate {
   orderId?: unknown;
   status?: unknown;

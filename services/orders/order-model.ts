@@ -143,7 +143,7 @@ export const ORDER_INDEXES: IndexSpec[] = [{ fields: ["userId", "createdAt"] }, 
 
 export const STATUS_FILTER_RULE = { type: "enum", values: [...ORDER_STATUSES], optional: true } as const;
 
-/** The card as a checkout sends it (API.md). */
+/** The card as a checkout sends it (docs/api.md). */
 export interface PaymentInput {
   cardNumber: string;
   expMonth: number;
@@ -151,7 +151,7 @@ export interface PaymentInput {
   cvc: string;
 }
 
-/** lib/card.ts names the fields of payments' `card`; a checkout client sent these. */
+/** contracts/card.ts names the fields of payments' `card`; a checkout client sent these. */
 const CARD_FIELDS: Record<string, string> = {
   card: "payment",
   "card.number": "payment.cardNumber",
@@ -166,7 +166,7 @@ const renamedText = (text: string) => text.replace(/'(card(?:\.\w+)?)'/g, (quote
 type ValidatorErrors = { type: string; field?: string; message?: string }[];
 
 /**
- * The `payment` param of a checkout: the shape checks of lib/card.ts's rule
+ * The `payment` param of a checkout: the shape checks of contracts/card.ts's rule
  * and what a processor would refuse before any money moves (Luhn, CVC length,
  * expiry), so a bad card is a 422 before an order exists. Like that rule it
  * reports fields and never the rejected values, and it replaces the param by

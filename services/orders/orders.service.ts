@@ -1,12 +1,12 @@
 /**
- * orders: checkout and the orders of API.md ("Checkout and orders"). Owns the
+ * orders: checkout and the orders of docs/api.md ("Checkout and orders"). Owns the
  * `orders` and `idempotency` collections of the `orders` database.
  *
- * The checkout is a saga orchestrated here (lib/checkout-saga.ts) over
+ * The checkout is a saga orchestrated here (services/orders/checkout/checkout-saga.ts) over
  * products, payments, cart and shipping; the Idempotency-Key records
- * (lib/checkout-keys.ts) make a replayed request answer what the first one
+ * (services/orders/checkout/checkout-keys.ts) make a replayed request answer what the first one
  * did, on any orders node. An order changes status only through
- * lib/order-state.ts, each change one conditional update with its history
+ * services/orders/order-state.ts, each change one conditional update with its history
  * entry. A recovery sweeper (ORDER_RECOVERY_INTERVAL) finishes the sagas a
  * crashed node left (ORDER_STALE_AFTER), safe with several nodes.
  *
@@ -14,7 +14,7 @@
  * never stored (not in the order, the idempotency record or its
  * fingerprint), logged, traced or put in an event.
  *
- * Where API.md is silent:
+ * Where docs/api.md is silent:
  * - a checkout that fails after its order exists leaves that order `failed`
  *   with `failureReason` (listed with the user's orders); the error answer
  *   carries its `orderId`;
@@ -112,7 +112,7 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
   },
 
   actions: {
-    /** POST /orders: the checkout saga; 201 the paid order, or API.md's failures. */
+    /** POST /orders: the checkout saga; 201 the paid order, or docs/api.md's failures. */
     checkout: {
       rest: "POST /orders",
       auth: "required",
@@ -334,7 +334,7 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
     if (this.settings.faultCrashAfterStep) {
       this.logger.warn(`FAULT_CRASH_AFTER_STEP=${this.settings.faultCrashAfterStep}: this node exits right after recording that checkout step (crash tests only).`);
     }
-    // Every status change the book writes is counted (shop_orders_total, checkout durations: lib/metrics.ts).
+    // Every status change the book writes is counted (shop_orders_total, checkout durations: platform/broker/metrics.ts).
     this.book = new OrderBook(withOrderMetrics(this, shopMetrics(this.broker)), { leaseMs: this.settings.staleAfterMs, announce: this.announcer() });
     this.keyStore = await openCollection(this, { collection: "idempotency", database: "orders", indexes: KEY_INDEXES });
     this.keys = new CheckoutKeys({ store: this.keyStore, leaseMs: this.settings.staleAfterMs });

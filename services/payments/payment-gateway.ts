@@ -1,7 +1,7 @@
 /**
  * What the payments service asks of a payment processor. The service talks
  * only to this interface; a processor is one class implementing it plus one
- * line in lib/payment-gateways.ts, chosen by PAYMENT_GATEWAY.
+ * line in services/payments/payment-gateways.ts, chosen by PAYMENT_GATEWAY.
  *
  * Every call carries the idempotency key of the operation. A processor that
  * honours keys (as real ones do) makes a repeated call after a crash or a

@@ -2,17 +2,17 @@
  * payments: card payments of orders, for the checkout saga (internal: no REST
  * routes). Owns the `transactions` and `payment_operations` collections of
  * the `payments` database, and talks to a payment processor through
- * lib/payment-gateway.ts (PAYMENT_GATEWAY; the simulated one by default).
+ * services/payments/payment-gateway.ts (PAYMENT_GATEWAY; the simulated one by default).
  *
  * Every state-changing action takes an idempotency key and honours it
- * (lib/payment-operations.ts): the same key gives the same answer and never
+ * (services/payments/payment-operations.ts): the same key gives the same answer and never
  * moves money twice, also when the same call arrives several times at once
  * on several nodes. That is why they opt into the broker's retries.
- * Which status may follow which is decided by lib/payment-state.ts alone.
+ * Which status may follow which is decided by services/payments/payment-state.ts alone.
  *
  * The card number and CVC exist only in the `authorize` call's params and
  * the processor call: never stored, logged, traced or put in an event (only
- * brand and last four digits). The `card` rule (lib/card.ts) keeps them out of
+ * brand and last four digits). The `card` rule (contracts/card.ts) keeps them out of
  * validation errors, and `tracing.tags.params` lists the params a trace may show.
  */
 import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
@@ -85,7 +85,7 @@ const TRANSACTION_INDEXES = [{ fields: ["idempotencyKey"], unique: true }, { fie
 const POLL_MS = 20;
 /**
  * Durable (outbox, JetStream) is only `payment.refunded`, which notifications
- * acts on (ARCHITECTURE.md "Events"). `payment.authorized`, `captured`,
+ * acts on (docs/architecture.md "Events"). `payment.authorized`, `captured`,
  * `voided` and `failed` are signals for whoever watches (Moleculer events,
  * best effort): made durable, they cost every checkout four writes and two
  * JetStream publishes for events nobody consumes (bench/README.md).

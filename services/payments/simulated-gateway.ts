@@ -1,10 +1,10 @@
 /**
- * The built-in payment processor: no network, answers by API.md's test
+ * The built-in payment processor: no network, answers by docs/api.md's test
  * cards. Like a real processor it takes time (PAYMENT_GATEWAY_LATENCY_MS)
  * and answers a repeated idempotency key with its first answer.
  *
  * Card checks a processor would also make (Luhn, expiry) are the service's
- * (lib/card.ts), before any processor is called. Any other number that
+ * (contracts/card.ts), before any processor is called. Any other number that
  * passes them is approved, as in a processor's test mode.
  */
 import type { AuthorizeRequest, AuthorizeResult, GatewayOptions, GatewayReceipt, PaymentGateway, SettleRequest } from "./payment-gateway";

@@ -1,5 +1,5 @@
 /**
- * The products' side of reservations (the StockLedger of lib/reservations.ts)
+ * The products' side of reservations (the StockLedger of services/products/reservations.ts)
  * on the products collection: each call is one atomic conditional update of
  * one product, so two nodes on one database can never take the same unit.
  */

@@ -1,6 +1,6 @@
 /**
- * products: the catalog of API.md ("Catalog and inventory") and the stock
- * reservations of the checkout saga (lib/reservations.ts). Owns the
+ * products: the catalog of docs/api.md ("Catalog and inventory") and the stock
+ * reservations of the checkout saga (services/products/reservations.ts). Owns the
  * `products` and `reservations` collections of the `products` database.
  *
  * `stock` is what can still be bought; `reserved` is held by open
@@ -368,7 +368,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
     },
 
     /**
-     * The gauges of lib/metrics.ts this service owns: open reservations and
+     * The gauges of platform/broker/metrics.ts this service owns: open reservations and
      * listed products under the low-stock threshold, two counts on the shared
      * collections. Every products node sets them alike (dashboards take `max`).
      * Counts run one after another, so the last one sees the last change.

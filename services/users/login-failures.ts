@@ -1,5 +1,5 @@
 /**
- * Counters of failed logins per account, for the per-account limit (API.md:
+ * Counters of failed logins per account, for the per-account limit (docs/api.md:
  * login is rate limited). A counter lives for a fixed window from its first
  * failure. In Redis when REDIS_URL is set, so the limit holds across every
  * users node; in process memory otherwise (one node: embedded mode, tests).

@@ -1,5 +1,5 @@
 /**
- * Accounts and authentication (API.md "Auth and users"): register, login,
+ * Accounts and authentication (docs/api.md "Auth and users"): register, login,
  * the caller's profile, the admin's user list, and `resolveToken`, which the
  * gateway calls to turn a Bearer token into `ctx.meta.user`.
  */
@@ -239,7 +239,7 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
       const at = now();
       try {
         await this.insertEntity({ email, name: "Administrator", role: "admin", passwordHash: await hashPassword(password), createdAt: at, updatedAt: at }, "email");
-        const source = config.adminFromEnv ? "ADMIN_PASSWORD" : "the development default of lib/config.ts";
+        const source = config.adminFromEnv ? "ADMIN_PASSWORD" : "the development default of platform/config.ts";
         this.logger.info(`Created the admin account ${email} (password: ${source}).`);
       } catch (err) {
         if ((err as { code?: unknown }).code !== 409) throw err;

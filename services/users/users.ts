@@ -40,7 +40,7 @@ export const PASSWORD_MIN_LENGTH = 8;
 
 /**
  * Who the bootstrapped admin is. Production refuses the development defaults
- * of lib/config.ts: they are public, in the source.
+ * of platform/config.ts: they are public, in the source.
  */
 export function adminCredentials(cfg: Pick<PlatformConfig, "production" | "adminFromEnv" | "adminEmail" | "adminPassword">): { email: string; password: string } {
   if (cfg.production && !cfg.adminFromEnv) {

@@ -1,6 +1,6 @@
 /**
  * The gateway's memory of routes whose service has no node
- * (lib/departed-routes.ts): such a route answers 503 naming the service,
+ * (services/api/departed-routes.ts): such a route answers 503 naming the service,
  * not 404, until a node of the service is back. The memory on its own, then
  * the gateway on a local broker losing a service.
  */

@@ -1,6 +1,6 @@
 /**
  * What the bad-input fuzzer (chaos scenario 7, test/chaos/bad-input.fuzz.test.ts)
- * found at the gateway, each now a 4xx in API.md's error shape with an
+ * found at the gateway, each now a 4xx in docs/api.md's error shape with an
  * X-Request-ID: a body that does not inflate as its Content-Encoding says
  * (was a 500), a value nested thousands of levels deep (was a 500), a URL or
  * headers over Node's limit and requests Node cannot parse (were a bare

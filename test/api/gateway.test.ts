@@ -1,5 +1,5 @@
 /**
- * The gateway's own promises (API.md "General rules"), checked through HTTP
+ * The gateway's own promises (docs/api.md "General rules"), checked through HTTP
  * against test-only services that stand in for the real ones.
  */
 import { Errors, type ServiceSchema } from "moleculer";

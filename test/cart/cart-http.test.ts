@@ -1,5 +1,5 @@
 /**
- * API.md "Cart" through the gateway, on the Redis store and on the
+ * docs/api.md "Cart" through the gateway, on the Redis store and on the
  * in-process store alike: each row of the table, the merge of repeated adds,
  * the limits and the errors that name the field, prices and flags read from
  * the catalog at view time in one batched call, the TTL, and carts that

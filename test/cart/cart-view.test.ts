@@ -1,5 +1,5 @@
 /**
- * Pricing a cart (lib/cart-view.ts) without a broker: integer cents, lines
+ * Pricing a cart (services/cart/cart-view.ts) without a broker: integer cents, lines
  * ordered by name, and lines that cannot be bought as they stand flagged and
  * kept out of `subtotal` and `itemCount`.
  */

@@ -4,7 +4,7 @@
  * OpenAPI document, and every other route the gateway serves (a new route is
  * fuzzed without touching this file), as anonymous, a customer and the
  * admin; then raw requests that break HTTP itself. No answer may be a 5xx or
- * missing, every 4xx is in API.md's error shape with an X-Request-ID, no
+ * missing, every 4xx is in docs/api.md's error shape with an X-Request-ID, no
  * answer shows a stack, a source path or the node id, no refused request or
  * read changes data, and afterwards the platform serves a normal client.
  *
@@ -71,7 +71,7 @@ const PASSWORD = "correct horse battery";
 const ADDRESS = { line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" };
 const card = () => ({ cardNumber: "4242424242424242", expMonth: 12, expYear: new Date().getUTCFullYear() + 3, cvc: "123" });
 
-// jose is an ES module: Node's own require loads it where jest's cannot (as lib/jwt.ts does).
+// jose is an ES module: Node's own require loads it where jest's cannot (as services/users/jwt.ts does).
 const jose = process.getBuiltinModule("node:module").createRequire(__filename)("jose") as typeof import("jose");
 
 interface Adapter {

@@ -78,7 +78,7 @@ describe("PUT /api/admin/faults", () => {
   const saved = process.env.FAULT_INJECTION;
 
   beforeAll(async () => {
-    // lib/config reads the environment once, when first loaded: load the platform afresh with the switch on.
+    // platform/config reads the environment once, when first loaded: load the platform afresh with the switch on.
     process.env.FAULT_INJECTION = "true";
     let start!: typeof import("../support/local-platform").startLocalPlatform;
     let users!: ServiceSchema;

@@ -92,7 +92,7 @@ describe("chaos 3: NATS killed and restarted", () => {
     const timeline = { downReadiness: undefined as Readiness | undefined, restartedAt: 0, readyAgainAt: 0 };
 
     /**
-     * The status. An error answer must have API.md's shape, whatever the status, and a 503 must name one of
+     * The status. An error answer must have docs/api.md's shape, whatever the status, and a 503 must name one of
      * `needs`, the services the request depends on; a 2xx must be the answer asked for (`isAnswer`), or it
      * counts as a failure (status 0, with the reason).
      */
@@ -151,7 +151,7 @@ describe("chaos 3: NATS killed and restarted", () => {
     expect(processStates(cluster.nodes)).toEqual(before);
     for (const state of Object.values(before)) expect(state.exited).toBe(false);
 
-    // What clients saw during the outage: errors in API.md's shape, a 503 naming a service the request needs
+    // What clients saw during the outage: errors in docs/api.md's shape, a 503 naming a service the request needs
     // (never a 404 for a route whose service is away for now) or a 504, nothing else.
     expect({ count: errorProblems.length, first: errorProblems.slice(0, 5) }).toEqual({ count: 0, first: [] });
     const otherFailures = [...catalog.failures, ...cart.failures].filter((o) => o.status !== 503 && o.status !== 504);

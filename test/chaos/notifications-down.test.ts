@@ -8,7 +8,7 @@
  * the inbox and in the SMTP sink.
  *
  * The event ids are known ahead: an order is paid once, so `order.paid`'s id
- * is made from the order's (lib/outbox.ts outboxEventId).
+ * is made from the order's (platform/events/outbox.ts outboxEventId).
  */
 import type { ClusterNode } from "../support/cluster";
 import { api, type ApiClient } from "../support/http";

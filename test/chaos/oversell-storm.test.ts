@@ -6,7 +6,7 @@
  * and the catalog cache on a private Redis, a private NATS between them.
  *
  * What the shoppers see: exactly 50 checkouts answer 201 with a paid order,
- * the other 450 a 409 OUT_OF_STOCK (API.md), none a 5xx. What the data says:
+ * the other 450 a 409 OUT_OF_STOCK (docs/api.md), none a 5xx. What the data says:
  * stock 0 and nothing reserved, exactly 50 paid orders, 50 captured payments
  * adding up to 50 order totals and no other transaction (no authorization
  * left uncaptured or unvoided), no reservation still open, the paid
@@ -22,10 +22,10 @@
  *
  * On the emulator, which enforces no unique index: every shopper sends its
  * own Idempotency-Key, once, so no two requests share a key scope and the
- * unique index on it (lib/checkout-keys.ts) never decides between them; the
+ * unique index on it (services/orders/checkout/checkout-keys.ts) never decides between them; the
  * payments keys derive from distinct order ids alike. What prevents
  * overselling is a conditional update (`stock >= quantity`, one atomic
- * findOneAndUpdate per line, lib/product-ledger.ts), which the emulator
+ * findOneAndUpdate per line, services/products/product-ledger.ts), which the emulator
  * applies atomically, as MongoDB does.
  *
  * No timed assertion: the storm must merely finish within the platform's

@@ -10,7 +10,7 @@
  * other stopped (SIGTERM: it leaves at once), then shoppers check out.
  *
  * What users see: every browse and cart call answers 200; every checkout
- * answers 503 in API.md's error shape (with Retry-After) within the request
+ * answers 503 in docs/api.md's error shape (with Retry-After) within the request
  * timeout. At first each checkout runs the saga (an order exists, its stock
  * is reserved and released again: the error names it); once 20 of them failed
  * the circuit breaker of `orders.checkout` opens (moleculer.config.ts:
@@ -45,7 +45,7 @@ import {
   type Shopper,
 } from "./support/payments-shop";
 
-/** The platform's default (lib/config.ts), left as it is. */
+/** The platform's default (platform/config.ts), left as it is. */
 const REQUEST_TIMEOUT_MS = 10_000;
 const STOCK = 100;
 const BUYERS = 4;
@@ -158,7 +158,7 @@ describe("chaos 2: every payments node down", () => {
     expect(browsing.failures.map((o) => `${o.startedAt} ms: ${o.status} ${o.error ?? ""}`)).toEqual([]);
     expect(browsing.outcomes.filter((o) => o.startedAt >= faultAt).length).toBeGreaterThan(0);
 
-    // Checkouts: 503 in API.md's shape, within the request timeout.
+    // Checkouts: 503 in docs/api.md's shape, within the request timeout.
     expect(checkoutLoad.failures.map((o) => `${o.startedAt} ms: ${o.status} ${o.error ?? ""}`)).toEqual([]);
     expect(outcomes.length).toBe(checkoutLoad.requests);
     for (const outcome of outcomes) {

@@ -2,7 +2,7 @@
  * Chaos scenario 4 (issue #10): Redis, the catalog's cacher and the carts'
  * store, is killed while shoppers read the catalog and their carts. The
  * catalog is still served, every read of it; cart calls answer 503 in
- * API.md's error shape; once Redis is back, carts work again without a
+ * docs/api.md's error shape; once Redis is back, carts work again without a
  * restart of any node, and the cache fills again.
  *
  * Node processes of the built project on a private NATS and a private Redis

@@ -88,7 +88,7 @@ describe("chaos 5: payments slower than the request timeout", () => {
     });
   }
 
-  /** `buyers` check out (one worker each) for `durationMs`; every answer must be 504 or 503 in API.md's shape. */
+  /** `buyers` check out (one worker each) for `durationMs`; every answer must be 504 or 503 in docs/api.md's shape. */
   async function checkoutsUnderFault(buyers: Shopper[], durationMs: number): Promise<{ load: LoadResult; firstKeys: string[] }> {
     const firstKeys: string[] = [];
     const answers: { status: number; body: ErrorBody }[] = [];

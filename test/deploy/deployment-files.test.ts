@@ -29,7 +29,7 @@ const GATEWAY_SERVICE = "api";
 /** Settings that carry credentials: from a Secret in k8s, from the environment (not the file) in compose. */
 const SECRET_VARIABLES = ["JWT_SECRET", "ADMIN_PASSWORD", "MONGO_URI"];
 
-/** What production refuses to start without (lib/config.ts), and the servers a cluster node needs. */
+/** What production refuses to start without (platform/config.ts), and the servers a cluster node needs. */
 const REQUIRED_IN_PRODUCTION = ["NODE_ENV", "TRANSPORTER", "MONGO_URI", "REDIS_URL", "JWT_SECRET", "ADMIN_EMAIL", "ADMIN_PASSWORD"];
 
 /** Set by a deployment file although our code does not read them. */

@@ -1,6 +1,6 @@
 /**
  * GET /api/notifications through the gateway: the caller's own
- * notifications, newest first, paged as every list of API.md.
+ * notifications, newest first, paged as every list of docs/api.md.
  */
 import { api, type ApiClient } from "../support/http";
 import { ADA, BO, orderPaid, startNotifications, type NotificationsPlatform } from "./support/notifications-platform";

@@ -1,5 +1,5 @@
 /**
- * The business metrics of lib/metrics.ts recorded by the real services: one
+ * The business metrics of platform/broker/metrics.ts recorded by the real services: one
  * local broker with metrics on (the platform's exposition on a free port),
  * the real users, products, cart, payments, shipping and orders services
  * behind the gateway, and a durable-event consumer that cannot read what it

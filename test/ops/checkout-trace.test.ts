@@ -34,7 +34,7 @@ interface Span {
 const PASSWORD = "correct horse battery staple";
 const ADDRESS = { line1: "1 Trace Street", city: "Springfield", postalCode: "12345", country: "US" };
 
-/** What the saga calls from orders.checkout, in order, for a paid checkout (lib/checkout-prepare.ts, lib/checkout-calls.ts). */
+/** What the saga calls from orders.checkout, in order, for a paid checkout (services/orders/checkout/checkout-prepare.ts, services/orders/checkout/checkout-calls.ts). */
 const PAID_CHECKOUT_CALLS = [
   "cart.contentsOf",
   "products.getMany",

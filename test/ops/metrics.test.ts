@@ -1,11 +1,11 @@
 /**
- * Prometheus metrics of a node: the business metrics of lib/metrics.ts show
+ * Prometheus metrics of a node: the business metrics of platform/broker/metrics.ts show
  * up in the exposition with the values recorded, and the exposition of a node
  * that serves real traffic over NATS passes `promtool check metrics`. The
  * Grafana dashboard only asks for metrics that exposition has.
  *
  * The broker takes the platform's options with `metrics` from
- * lib/metrics-exposition.ts (what moleculer.config.ts serves on METRICS_PORT).
+ * platform/broker/metrics-exposition.ts (what moleculer.config.ts serves on METRICS_PORT).
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";

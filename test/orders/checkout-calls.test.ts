@@ -1,5 +1,5 @@
 /**
- * lib/checkout-calls.ts with a scripted stand-in for ctx.call: how the
+ * services/orders/checkout/checkout-calls.ts with a scripted stand-in for ctx.call: how the
  * forward steps of a checkout (reserve, authorize, capture) retry within the
  * request's time, which failure they end with, and how payment() closes an
  * authorization that may still be on its way.

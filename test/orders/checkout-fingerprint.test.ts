@@ -1,6 +1,6 @@
 /**
  * The fingerprint kept with a checkout's Idempotency-Key
- * (lib/checkout-fingerprint.ts): the same request gives the same one, any
+ * (services/orders/checkout/checkout-fingerprint.ts): the same request gives the same one, any
  * difference that matters another, and no card secret goes into it.
  */
 import { canonicalJson, checkoutFingerprint, type CheckoutBody } from "../../services/orders/checkout/checkout-fingerprint";

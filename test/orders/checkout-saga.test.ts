@@ -1,5 +1,5 @@
 /**
- * The checkout saga (lib/checkout-saga.ts) step by step, over an orders
+ * The checkout saga (services/orders/checkout/checkout-saga.ts) step by step, over an orders
  * collection in memory and stand-in services that keep the truth a real
  * products and payments would (a reservation, a transaction) and fail where
  * a test says: the order of the steps, what each failure undoes, and how a

@@ -1,7 +1,7 @@
 /**
  * POST /api/orders through the gateway, with the real users, products,
  * cart, payments, shipping and orders services: every checkout outcome of
- * API.md, and what each leaves behind in stock, payments and the cart.
+ * docs/api.md, and what each leaves behind in stock, payments and the cart.
  */
 import type { ServiceSchema } from "moleculer";
 import { paymentsService } from "../payments/payments-platform";

@@ -1,5 +1,5 @@
 /**
- * The orders settings from the environment (lib/config.ts): the recovery
+ * The orders settings from the environment (platform/config.ts): the recovery
  * sweeper's interval and lease, and the crash-test fault switch, which is
  * off unless set, refused in production and checked against the saga's steps.
  */

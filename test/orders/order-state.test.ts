@@ -1,5 +1,5 @@
 /**
- * The order state machine (lib/order-state.ts): which status may follow
+ * The order state machine (services/orders/order-state.ts): which status may follow
  * which, and the one conditional update each change is written as.
  */
 import { canTransition, hasShipped, isFinal, ORDER_STATUSES, transitionUpdate, type OrderStatus } from "../../services/orders/order-state";

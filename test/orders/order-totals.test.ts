@@ -1,5 +1,5 @@
 /**
- * The money of an order (lib/order-totals.ts): lines priced from the
+ * The money of an order (services/orders/order-totals.ts): lines priced from the
  * catalog in integer cents, subtotal and total, and the products a cart
  * holds that can no longer be sold.
  */

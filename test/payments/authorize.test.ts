@@ -1,5 +1,5 @@
 /**
- * payments.authorize on a local broker: API.md's test cards, card checks,
+ * payments.authorize on a local broker: docs/api.md's test cards, card checks,
  * retries of a flaky processor, and idempotency keys (also under concurrency).
  */
 import type { ServiceBroker } from "moleculer";
@@ -40,7 +40,7 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-describe("API.md's test cards", () => {
+describe("docs/api.md's test cards", () => {
   it("4242424242424242 is approved: an authorized transaction with brand and last four", async () => {
     const params = authorizeParams({ amount: 4999 });
     const tx = await authorize(params);

@@ -1,5 +1,5 @@
 /**
- * lib/card.ts: what is checked about a card before any processor sees it,
+ * contracts/card.ts: what is checked about a card before any processor sees it,
  * and that no check ever repeats the number or the CVC.
  */
 import { cardBrand, cardExpired, cardRule, checkCard, last4, luhnValid, readCard, type CardInput } from "../../contracts/card";
@@ -10,7 +10,7 @@ const fields = (problems: { field: string }[]) => problems.map((p) => p.field);
 const NOW = new Date("2030-06-15T12:00:00Z");
 
 describe("the Luhn check", () => {
-  it("accepts every test card of API.md and well-known test numbers of each brand", () => {
+  it("accepts every test card of docs/api.md and well-known test numbers of each brand", () => {
     for (const number of [...Object.values(TEST_CARDS), "5555555555554444", "378282246310005", "6011111111111117", "3530111333300000"]) {
       expect(luhnValid(number)).toBe(true);
     }

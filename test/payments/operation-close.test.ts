@@ -1,5 +1,5 @@
 /**
- * OperationLog.close() of lib/payment-operations.ts on an in-memory NeDB
+ * OperationLog.close() of services/payments/payment-operations.ts on an in-memory NeDB
  * collection: a checkout that gave up on an operation calls it off for good,
  * so a call with its key that is still on its way does nothing when it
  * arrives; an operation that ran or runs is answered as it stands.

@@ -1,5 +1,5 @@
 /**
- * lib/payment-operations.ts on an in-memory NeDB collection: who owns an
+ * services/payments/payment-operations.ts on an in-memory NeDB collection: who owns an
  * idempotency key, what the others with it get, and how an operation whose
  * owner failed or vanished is taken over.
  */

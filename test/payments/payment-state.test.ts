@@ -1,5 +1,5 @@
 /**
- * lib/payment-state.ts: which operation may follow which, and what each
+ * services/payments/payment-state.ts: which operation may follow which, and what each
  * does to the balance of a transaction. The service has no other rules.
  */
 import { authorizationStatus, canTransition, planOperation, type Balance, type PaymentStatus } from "../../services/payments/payment-state";

@@ -1,5 +1,5 @@
 /**
- * lib/retry.ts: exponential backoff with jitter, and which errors are retried.
+ * platform/retry.ts: exponential backoff with jitter, and which errors are retried.
  */
 import { backoffDelay, retryWithBackoff } from "../../platform/retry";
 

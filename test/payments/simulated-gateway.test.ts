@@ -1,5 +1,5 @@
 /**
- * lib/simulated-gateway.ts: API.md's test cards at the processor, and its
+ * services/payments/simulated-gateway.ts: docs/api.md's test cards at the processor, and its
  * memory of idempotency keys. The payments service adds Luhn, expiry,
  * retries and storage (see authorize.test.ts).
  */

@@ -35,7 +35,7 @@ describe("errors of the body parser", () => {
 });
 
 describe("requests Node cannot parse", () => {
-  it("get API.md's error shape with the status Node would give", () => {
+  it("get docs/api.md's error shape with the status Node would give", () => {
     expect(httpParseError("HPE_HEADER_OVERFLOW")).toEqual({ name: "RequestHeaderFieldsTooLargeError", message: "The request line or headers are too large", code: 431, type: "HEADERS_TOO_LARGE" });
     expect(httpParseError("HPE_INVALID_HEADER_TOKEN")).toMatchObject({ code: 400, type: "BAD_REQUEST" });
     expect(httpParseError("HPE_CHUNK_EXTENSIONS_OVERFLOW")).toMatchObject({ code: 413 });

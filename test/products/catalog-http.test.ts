@@ -1,5 +1,5 @@
 /**
- * The catalog rows of API.md's "Catalog and inventory" table, through the
+ * The catalog rows of docs/api.md's "Catalog and inventory" table, through the
  * gateway: who may call what, the answers, and the 4xx for bad input.
  */
 import type { ServiceBroker } from "moleculer";

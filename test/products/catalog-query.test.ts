@@ -1,5 +1,5 @@
 /**
- * lib/catalog-query.ts: the filter, sort and page of GET /products built from
+ * services/products/catalog-query.ts: the filter, sort and page of GET /products built from
  * validated parameters, with the client's text kept literal.
  */
 import { buildCatalogQuery, escapeRegExp, priceRangeProblem } from "../../services/products/catalog-query";
@@ -69,7 +69,7 @@ describe("priceRangeProblem", () => {
 });
 
 describe("toPage", () => {
-  it("answers API.md's page shape", () => {
+  it("answers docs/api.md's page shape", () => {
     expect(toPage(["a"], 41, 3, 20)).toEqual({ rows: ["a"], total: 41, page: 3, pageSize: 20, totalPages: 3 });
     expect(toPage([], 0, 1, 20).totalPages).toBe(0);
   });

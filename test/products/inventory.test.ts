@@ -1,5 +1,5 @@
 /**
- * lib/inventory.ts: the stock arithmetic behind reservations and adjustStock.
+ * services/products/inventory.ts: the stock arithmetic behind reservations and adjustStock.
  */
 import { fellBelow, stockUpdate } from "../../services/products/inventory";
 import { mergeLines } from "../../contracts/stock-lines";

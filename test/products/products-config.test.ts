@@ -1,5 +1,5 @@
 /**
- * The settings products reads from the environment (lib/config.ts).
+ * The settings products reads from the environment (platform/config.ts).
  */
 import { ConfigError, loadConfig } from "../../platform/config";
 

@@ -1,5 +1,5 @@
 /**
- * The claim protocol of lib/reservations.ts, without a broker: a stock
+ * The claim protocol of services/products/reservations.ts, without a broker: a stock
  * ledger in memory whose take() a test can hold, to stop reserve() halfway
  * and see what release(), commit(), the sweeper and a second reserve() do.
  */

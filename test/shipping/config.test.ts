@@ -1,5 +1,5 @@
 /**
- * The shipping settings in lib/config.ts: defaults that run embedded, and
+ * The shipping settings in platform/config.ts: defaults that run embedded, and
  * values that would misbehave refused at start.
  */
 import { loadConfig } from "../../platform/config";

@@ -1,5 +1,5 @@
 /**
- * lib/shipping-rates.ts: zones from the origin country, standard and express
+ * services/shipping/shipping-rates.ts: zones from the origin country, standard and express
  * prices by weight, and free standard shipping from the threshold.
  */
 import { extraSteps, quoteShipping, zoneOf, type QuoteInput } from "../../services/shipping/shipping-rates";

@@ -1,5 +1,5 @@
 /**
- * lib/shipment-state.ts: a shipment moves one way, and is cancelled only
+ * services/shipping/shipment-state.ts: a shipment moves one way, and is cancelled only
  * before the carrier has it.
  */
 import { assertCancellable, canCancel, nextStatus, SHIPMENT_STATUSES } from "../../services/shipping/shipment-state";

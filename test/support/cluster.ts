@@ -311,7 +311,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     logger: false,
     // Signals and process exit belong to the test runner, not to this broker.
     skipProcessEventRegistration: true,
-    // As the nodes (lib/config.ts defaults): a dead node leaves the registry within seconds.
+    // As the nodes (platform/config.ts defaults): a dead node leaves the registry within seconds.
     heartbeatInterval: 1,
     heartbeatTimeout: 3,
     ...options.brokerOptions,

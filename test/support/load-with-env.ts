@@ -1,5 +1,5 @@
 /**
- * lib/config reads the environment once, when first loaded: a suite that
+ * platform/config reads the environment once, when first loaded: a suite that
  * needs other settings (e.g. MONGO_URI) loads its modules afresh under them,
  * and the environment is put back as it was.
  */

@@ -14,7 +14,7 @@ describe("restarting the users service on one Mongo database", () => {
   beforeAll(async () => {
     const { startMongo } = require("../support/mongo") as typeof import("../support/mongo");
     mongo = await startMongo();
-    // lib/config reads the environment once, when first loaded: load the service after setting it.
+    // platform/config reads the environment once, when first loaded: load the service after setting it.
     process.env.MONGO_URI = mongo.uri;
     jest.resetModules();
     helpers = require("./helpers") as typeof Helpers;

@@ -1,5 +1,5 @@
 /**
- * POST /api/auth/register and POST /api/auth/login through the gateway (API.md "Auth and users").
+ * POST /api/auth/register and POST /api/auth/login through the gateway (docs/api.md "Auth and users").
  */
 import { durableEventRecorder, type RecordedEvent } from "../support/durable-events";
 import type { ServiceSchema } from "moleculer";

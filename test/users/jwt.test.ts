@@ -18,7 +18,7 @@ async function rejection(token: string, k = key) {
   return err;
 }
 
-describe("access tokens (lib/jwt)", () => {
+describe("access tokens (services/users/jwt)", () => {
   it("signs HS256 tokens for a user with issuer, audience and expiry", async () => {
     const token = await signToken("user-1", key, 3600);
     const [header] = token.split(".");

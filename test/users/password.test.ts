@@ -1,6 +1,6 @@
 import { DEFAULT_PARAMS, dummyHash, hashPassword, needsRehash, verifyPassword } from "../../services/users/password";
 
-describe("password hashing (lib/password)", () => {
+describe("password hashing (services/users/password)", () => {
   it("stores scrypt, its parameters, a salt and the hash in one string", async () => {
     const stored = await hashPassword("correct horse battery");
     expect(stored).toMatch(/^scrypt\$16384\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{86}$/);

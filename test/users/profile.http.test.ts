@@ -1,5 +1,5 @@
 /**
- * GET/PATCH /api/users/me and the admin's GET /api/users (API.md "Auth and users").
+ * GET/PATCH /api/users/me and the admin's GET /api/users (docs/api.md "Auth and users").
  */
 import type { PublicUser } from "../../services/users/users";
 import { loginAdmin, registerUser, startUsersPlatform, type Session, type UsersPlatform } from "./helpers";

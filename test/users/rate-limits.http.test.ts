@@ -1,5 +1,5 @@
 /**
- * Login abuse limits (API.md: login is rate limited; 429 with Retry-After):
+ * Login abuse limits (docs/api.md: login is rate limited; 429 with Retry-After):
  * a per-account limit on failed logins in the users service, and
  * moleculer-web's per-address limit on the auth routes.
  */

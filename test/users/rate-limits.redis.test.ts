@@ -16,7 +16,7 @@ describe("per-account login limit across users nodes (REDIS_URL)", () => {
   beforeAll(async () => {
     const { startRedisServer } = require("../support/redis-server") as typeof import("../support/redis-server");
     redis = await startRedisServer();
-    // lib/config reads the environment once, when first loaded: load the service after setting it.
+    // platform/config reads the environment once, when first loaded: load the service after setting it.
     process.env.REDIS_URL = redis.url;
     jest.resetModules();
     helpers = require("./helpers") as typeof Helpers;

@@ -1,5 +1,5 @@
 /**
- * "A user object never contains a password or its hash" (API.md), and
+ * "A user object never contains a password or its hash" (docs/api.md), and
  * neither does a log line: every flow that handles a password runs with
  * every log level captured, then bodies and log lines are searched.
  */

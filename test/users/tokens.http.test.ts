@@ -1,6 +1,6 @@
 /**
  * Bearer tokens as the gateway sees them: only a valid, unexpired HS256
- * token of an existing, enabled user gets through (API.md: 401 missing,
+ * token of an existing, enabled user gets through (docs/api.md: 401 missing,
  * invalid or expired token).
  */
 import { config } from "../../platform/config";

@@ -1,5 +1,5 @@
 /**
- * The saga's calls (lib/checkout-saga.ts SagaCalls) as actions of products,
+ * The saga's calls (services/orders/checkout/checkout-saga.ts SagaCalls) as actions of products,
  * payments, cart and shipping, with the idempotency keys each callee
  * honours. Every key is derived from the order id (the saga id), so a retry,
  * a recovery after a crash or a second node repeats the same request and

@@ -2,7 +2,7 @@
  * What a failed checkout step means, kept apart from the saga that acts on
  * it: whether the call certainly did nothing (so there is nothing of it to
  * undo), which compensations a failure at each step needs, and the answer
- * the client gets, in API.md's shape, stored with the order and replayed
+ * the client gets, in docs/api.md's shape, stored with the order and replayed
  * under its Idempotency-Key.
  */
 import { Errors } from "moleculer";
@@ -53,7 +53,7 @@ export function compensationPlan(failedAt: ForwardStep, definitive: boolean): Co
   return { stock: true, payment: failedAt === "capture" || failedAt === "commit" || uncertainAuthorization, recheck: uncertainAuthorization || uncertainReservation };
 }
 
-/** The client's answer for a checkout that failed with `err`: API.md's shape, 503/504 for anything not the client's doing. */
+/** The client's answer for a checkout that failed with `err`: docs/api.md's shape, 503/504 for anything not the client's doing. */
 export function checkoutFailure(err: unknown, orderId: string): PublicError {
   const type = typeOf(err);
   let failure: PublicError;

@@ -29,7 +29,7 @@ import { sleep } from "../../../platform/sleep";
 
 export type KeyState = "in_progress" | "done" | "retryable";
 
-/** An answer as the gateway sends it: the status and the body (an order, or an error in API.md's shape). */
+/** An answer as the gateway sends it: the status and the body (an order, or an error in docs/api.md's shape). */
 export interface Outcome {
   status: number;
   body: unknown;

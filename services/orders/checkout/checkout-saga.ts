@@ -1,11 +1,11 @@
 /**
- * The checkout saga (ARCHITECTURE.md, "Checkout saga"), orchestrated by the
- * orders service over the calls of lib/checkout-calls.ts:
+ * The checkout saga (docs/architecture.md, "Checkout saga"), orchestrated by the
+ * orders service over the calls of services/orders/checkout/checkout-calls.ts:
  *
  *   reserve stock -> authorize -> capture -> commit stock -> paid -> clear cart -> order.paid
  *
  * The order records only what recovery cannot learn elsewhere, under the
- * saga's lease (lib/order-book.ts): that it exists (`created`), that it was
+ * saga's lease (services/orders/order-book.ts): that it exists (`created`), that it was
  * authorized (the last point where a cancel stops it, and the lease is
  * renewed) and how it ended. Whether stock was reserved or the payment
  * captured is asked of products and payments by the sweeper, whatever the

@@ -1,6 +1,6 @@
 /**
  * What the infrastructure chaos scenarios (NATS, Redis) share: a shopper with
- * a token, the API.md error shape, and when a stream of requests recovered.
+ * a token, the docs/api.md error shape, and when a stream of requests recovered.
  */
 import type { ClusterNode } from "../../support/cluster";
 import type { ApiClient } from "../../support/http";
@@ -41,7 +41,7 @@ export async function registerShopper(http: ApiClient, label: string): Promise<S
 }
 
 /**
- * API.md's error shape and nothing internal: name, message, numeric code,
+ * docs/api.md's error shape and nothing internal: name, message, numeric code,
  * type; no stack, no file path, no node id.
  */
 export function apiErrorProblems(body: unknown, status: number): string[] {

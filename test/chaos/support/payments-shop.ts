@@ -102,7 +102,7 @@ export async function shopperWithCart(http: ApiClient, productId: string, quanti
 }
 
 export async function adminToken(http: ApiClient): Promise<string> {
-  // The development defaults of lib/config.ts (the nodes get no ADMIN_* variables).
+  // The development defaults of platform/config.ts (the nodes get no ADMIN_* variables).
   const res = await http.post<{ token: string }>("/auth/login", { email: "admin@shop.local", password: "admin-password-dev" });
   if (res.status !== 200) throw new Error(`admin login answered ${res.status}: ${res.text}`);
   return res.body.token;
@@ -117,7 +117,7 @@ export function checkout<T = unknown>(http: ApiClient, token: string, key: strin
   return http.post<T>("/orders", checkoutBody(), { token, headers: { "Idempotency-Key": key }, timeoutMs });
 }
 
-/** API.md's error shape. */
+/** docs/api.md's error shape. */
 export interface ErrorBody {
   name: string;
   message: string;

@@ -7,7 +7,7 @@
  * service's collection on the suite's MongoDB, all sharing one real scrypt
  * hash, and their tokens are signed with the JWT_SECRET the suite gives the
  * cluster, exactly as users.register and users.login sign them
- * (lib/jwt.ts). Nothing on the request path is stubbed: the gateway still
+ * (services/users/jwt.ts). Nothing on the request path is stubbed: the gateway still
  * resolves every token through the real users service, which verifies it and
  * looks the account up in its own storage.
  */
@@ -35,7 +35,7 @@ export interface StormShopper {
   token: string;
 }
 
-/** A JWT_SECRET for a suite's cluster (lib/jwt.ts wants 32 characters at least). */
+/** A JWT_SECRET for a suite's cluster (services/users/jwt.ts wants 32 characters at least). */
 export function stormJwtSecret(): string {
   return randomBytes(32).toString("hex");
 }

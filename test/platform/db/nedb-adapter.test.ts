@@ -1,6 +1,6 @@
 /**
  * The embedded adapter answers moleculer-db's calls from NeDB's own promise
- * API (lib/nedb-adapter.ts), with the answers the stock adapter gives.
+ * API (platform/db/nedb-adapter.ts), with the answers the stock adapter gives.
  */
 import { createAdapter } from "../../../platform/db/db-adapter";
 

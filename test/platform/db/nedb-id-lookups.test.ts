@@ -3,7 +3,7 @@
  * (the last one it finds) and matches the rest against each candidate. A
  * query naming `_id` must take its candidates from `_id` (one document),
  * not from a field many documents share, or every conditional update of an
- * order scans all orders in its status (lib/nedb-adapter.ts).
+ * order scans all orders in its status (platform/db/nedb-adapter.ts).
  */
 import { createAdapter, type DbAdapter } from "../../../platform/db/db-adapter";
 

@@ -1,6 +1,6 @@
 /**
  * An update that keeps a document's indexed values leaves the index trees
- * alone: the new version takes the old one's place (lib/nedb-index-update.ts).
+ * alone: the new version takes the old one's place (platform/db/nedb-index-update.ts).
  * Whatever path an update takes, every index answers the current version of
  * every document, and a refused update (a unique value taken) leaves every
  * index as it was.

@@ -1,6 +1,6 @@
 /**
  * File-backed NeDB with its datafile kept open between writes
- * (lib/nedb-open-datafile.ts): whatever was written is what a fresh load
+ * (platform/db/nedb-open-datafile.ts): whatever was written is what a fresh load
  * reads back, also across NeDB's rewrites of the file (compaction, load),
  * and the file is closed with the adapter.
  */

@@ -1,4 +1,4 @@
-/** Ids and tokens cut from a pooled CSPRNG read (lib/random-hex.ts). */
+/** Ids and tokens cut from a pooled CSPRNG read (platform/random-hex.ts). */
 import { randomHex } from "../../../platform/random-hex";
 import { newId } from "../../../platform/db/db-adapter";
 
