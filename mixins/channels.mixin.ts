@@ -175,6 +175,17 @@ export function ChannelsMixin<S = Service>(handlers: ChannelHandlers<S>, options
           return this.deadLetters(ctx.params.limit);
         },
       },
+      /** How far behind the group is, and how many of its events are dead (the operator console's event view). */
+      eventBacklog: {
+        visibility: "public",
+        params: { $$strict: "remove" },
+        async handler() {
+          const bus = this.busInUse();
+          // A count that fails (NATS away) shows as unknown, not as an error page.
+          const [stats, dead] = await Promise.all([bus.stats(this.channelGroup).catch(() => null), bus.deadLetterCount(this.channelGroup).catch(() => null)]);
+          return { group: this.channelGroup, pending: stats?.pending ?? null, unacked: stats?.unacked ?? null, deadLetters: dead };
+        },
+      },
       /**
        * Hands dead letters back to the group: one (`seq`) or all. Not named
        * `...DeadLetters`: the REPL's `deadletters` command calls every action

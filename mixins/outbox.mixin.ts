@@ -15,7 +15,7 @@
  */
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { config } from "../platform/config";
-import { createAdapter, newId, storageKind, type DbAdapter } from "../platform/db/db-adapter";
+import { openCollection, newId, storageKind, type DbAdapter } from "../platform/db/db-adapter";
 import { acquireBus, releaseBus } from "../platform/events/bus-registry";
 import { assertEventName } from "../platform/events/names";
 import { OUTBOX_INDEXES, OUTBOX_MARK_FIELD, OutboxStore, outboxEventId, toEnvelope, type OutboxDoc } from "../platform/events/outbox";
@@ -88,6 +88,7 @@ interface OutboxVars {
   outboxLagTimer?: NodeJS.Timeout;
   adapter: DbAdapter;
   measureOutboxLag(): Promise<void>;
+  outboxLagSeconds(): Promise<number>;
   crashIfAsked(event: string, id: string): void;
   eventIdOf(event: string, identity?: EventIdentity): string;
 }
@@ -108,10 +109,7 @@ export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<Ser
   const crashBeforePublish = options.crashBeforePublish ?? config.faultCrashBeforePublish;
 
   async function openOutbox(this: OutboxThis): Promise<void> {
-    this.outboxAdapter = createAdapter({ collection, database: options.database });
-    this.outboxAdapter.init(this.broker, this);
-    await this.outboxAdapter.connect();
-    await this.outboxAdapter.ensureIndexes(OUTBOX_INDEXES);
+    this.outboxAdapter = await openCollection(this, { collection, database: options.database, indexes: OUTBOX_INDEXES });
     this.outbox = new OutboxStore(this.outboxAdapter);
   }
 
@@ -159,6 +157,18 @@ export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<Ser
     merged(schema: ServiceSchema) {
       schema.started = [openOutbox as Lifecycle, ...asList(schema.started), startRelay as Lifecycle];
       schema.stopped = [closeOutbox as Lifecycle, ...asList(schema.stopped), stopRelay as Lifecycle];
+    },
+
+    actions: {
+      /** What this service has yet to publish (the operator console's outbox view). */
+      outboxBacklog: {
+        visibility: "public",
+        params: { $$strict: "remove" },
+        async handler(this: OutboxThis) {
+          const [backlog, lag] = await Promise.all([this.outbox.backlog(), this.outboxLagSeconds()]);
+          return { service: this.fullName, ...backlog, oldestReadyAgeSeconds: Math.round(lag * 10) / 10 };
+        },
+      },
     },
 
     methods: {
@@ -232,12 +242,16 @@ export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<Ser
       async measureOutboxLag(this: OutboxThis) {
         if (!this.broker.isMetricsEnabled() || !this.outbox) return;
         try {
-          const [oldest] = await this.outboxAdapter.find({ query: { status: "ready" }, sort: ["occurredAt"], limit: 1 });
-          const since = oldest ? Date.parse(String(oldest.occurredAt)) : NaN;
-          shopMetrics(this.broker).outboxLag(this.fullName, Number.isFinite(since) ? (Date.now() - since) / 1000 : 0);
+          shopMetrics(this.broker).outboxLag(this.fullName, await this.outboxLagSeconds());
         } catch (err) {
           this.logger.warn(`Outbox: the lag was not measured: ${reasonText(err)}`);
         }
+      },
+
+      async outboxLagSeconds(this: OutboxThis) {
+        const oldest = await this.outbox.oldestReady();
+        const since = oldest ? Date.parse(String(oldest.occurredAt)) : NaN;
+        return Number.isFinite(since) ? Math.max(0, (Date.now() - since) / 1000) : 0;
       },
 
       eventIdOf(this: OutboxThis, event: string, identity?: EventIdentity) {
@@ -251,5 +265,5 @@ export function OutboxMixin<S = Service>(options: OutboxOptions<S>): Partial<Ser
         process.kill(process.pid, "SIGKILL");
       },
     },
-  } as Partial<ServiceSchema>;
+  } as unknown as Partial<ServiceSchema>;
 }

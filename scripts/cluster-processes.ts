@@ -12,7 +12,7 @@ import readline from "node:readline";
 
 /** The service groups of docker-compose.yml and k8s/, in start order (the gateway last would delay nothing). */
 export const SERVICE_GROUPS: readonly { name: string; services: readonly string[] }[] = [
-  { name: "gateway", services: ["api"] },
+  { name: "gateway", services: ["api", "ops"] },
   { name: "accounts", services: ["users"] },
   { name: "catalog", services: ["products", "cart"] },
   { name: "checkout", services: ["orders", "payments"] },

@@ -195,6 +195,18 @@ export class OutboxStore {
     return this.adapter.removeMany({ status: { $in: ["sent", "void"] }, updatedAt: { $lt: iso(before) } });
   }
 
+  /** The ready entry waiting longest to be published (its change is stored), or null. */
+  async oldestReady(): Promise<OutboxDoc | null> {
+    const [oldest] = await this.adapter.find({ query: { status: "ready" }, sort: ["occurredAt", "_id"], limit: 1 });
+    return oldest ? (this.adapter.afterRetrieveTransformID(oldest, "id") as OutboxDoc) : null;
+  }
+
+  /** What waits to go out: ready entries (change stored, not yet published) and pending ones (a producer still at it). */
+  async backlog(): Promise<{ ready: number; pending: number }> {
+    const [ready, pending] = await Promise.all([this.adapter.count({ query: { status: "ready" } }), this.adapter.count({ query: { status: "pending" } })]);
+    return { ready, pending };
+  }
+
   async byId(id: string): Promise<OutboxDoc | null> {
     const doc = await this.adapter.findOne({ _id: id });
     return doc ? (this.adapter.afterRetrieveTransformID(doc, "id") as OutboxDoc) : null;

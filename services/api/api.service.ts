@@ -15,7 +15,7 @@ import { bodyParserError, httpParseError, toPublicError } from "../../platform/p
 import { TtlCache } from "../../platform/ttl-cache";
 import { authDecision, parseBearer } from "./access";
 import { readiness, servicesWithoutRoutes } from "./readiness";
-import { platformServiceNames } from "./platform-services";
+import { awaitedServiceNames } from "./platform-services";
 import { DepartedRoutes, serviceOfAction, type RouteAlias } from "./departed-routes";
 import type { FaultRule } from "../../platform/fault-rules";
 import { buildOpenApiDocument, type ActionInfo, type RoutedAlias } from "./openapi/document";
@@ -318,7 +318,7 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     (this as unknown as { server?: Server }).server?.on("clientError", answerUnparsable);
     // Settable for tests that run a handful of services; otherwise every service this build contains.
     const expected = this.settings.expectedServices as string[] | undefined;
-    this.expectedServices = expected ?? platformServiceNames(path.resolve(__dirname, "..")).filter((name) => name !== "api");
+    this.expectedServices = expected ?? awaitedServiceNames(path.resolve(__dirname, ".."));
   },
 };
 

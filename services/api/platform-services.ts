@@ -18,3 +18,14 @@ export function platformServiceNames(servicesDir: string): string[] {
   });
   return [...new Set(names.filter((name): name is string => Boolean(name)))].sort();
 }
+
+/**
+ * Operator tooling: shoppers are served without it, so the gateway's
+ * readiness does not wait for it (the gateway itself is the one asking).
+ */
+const NOT_AWAITED = new Set(["api", "ops"]);
+
+/** The services that must have a node before the gateway calls itself ready. */
+export function awaitedServiceNames(servicesDir: string): string[] {
+  return platformServiceNames(servicesDir).filter((name) => !NOT_AWAITED.has(name));
+}
