@@ -30,7 +30,11 @@ function mergedSchemas(): ServiceSchema[] {
   });
 }
 
-export function documentFromCode(): Record<string, unknown> {
+/**
+ * `asRemote`: the actions as a gateway on another node knows them, through
+ * the transporter's JSON (functions and RegExps do not survive it).
+ */
+export function documentFromCode(options: { asRemote?: boolean } = {}): Record<string, unknown> {
   const aliases: RoutedAlias[] = [];
   const actions = new Map<string, ActionInfo>();
   for (const schema of mergedSchemas()) {
@@ -42,7 +46,7 @@ export function documentFromCode(): Record<string, unknown> {
       const name = `${schema.name}.${rawName}`;
       const [method, restPath] = action.rest.trim().split(/\s+/);
       aliases.push({ method, fullPath: join("api", base, restPath), action: name, route: AUTH_ROUTE_ACTIONS.has(name) ? "auth" : "api" });
-      actions.set(name, action as ActionInfo);
+      actions.set(name, (options.asRemote ? JSON.parse(JSON.stringify(action)) : action) as ActionInfo);
     }
   }
   return buildOpenApiDocument({ title: API_TITLE, version: pkg.version, aliases, actions });
