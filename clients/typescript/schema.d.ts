@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * List every order, newest first
-         * @description Requires the role admin.
+         * @description Needs a Bearer token of the role admin.
          */
         get: operations["orders.adminList"];
         put?: never;
@@ -37,7 +37,7 @@ export interface paths {
          * Ship a paid order
          * @description Creates the shipment (carrier and tracking number) and marks the order shipped.
          *
-         *     Requires the role admin.
+         *     Needs a Bearer token of the role admin.
          */
         post: operations["orders.ship"];
         delete?: never;
@@ -55,7 +55,7 @@ export interface paths {
         };
         /**
          * Read the shipment of an order
-         * @description Requires the role admin.
+         * @description Needs a Bearer token of the role admin.
          */
         get: operations["shipping.get"];
         put?: never;
@@ -79,7 +79,7 @@ export interface paths {
          * Move a shipment one step towards delivery
          * @description label_created, in_transit, out_for_delivery, delivered.
          *
-         *     Requires the role admin.
+         *     Needs a Bearer token of the role admin.
          */
         post: operations["shipping.advance"];
         delete?: never;
@@ -100,6 +100,8 @@ export interface paths {
         /**
          * Log in with email and password
          * @description The same 401 for an unknown email, a wrong password and a disabled account. After 10 failures for one email within 15 minutes, the account is locked for the rest of them (429 RATE_LIMITED).
+         *
+         *     Public: no token needed.
          */
         post: operations["users.login"];
         delete?: never;
@@ -120,6 +122,8 @@ export interface paths {
         /**
          * Create a customer account
          * @description Answers the account and a token for it; a welcome notification follows. Rate limited per client address together with login.
+         *
+         *     Public: no token needed.
          */
         post: operations["users.register"];
         delete?: never;
@@ -135,11 +139,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read the caller's cart */
+        /**
+         * Read the caller's cart
+         * @description Needs a Bearer token.
+         */
         get: operations["cart.get"];
         put?: never;
         post?: never;
-        /** Empty the cart */
+        /**
+         * Empty the cart
+         * @description Needs a Bearer token.
+         */
         delete: operations["cart.clear"];
         options?: never;
         head?: never;
@@ -158,6 +168,8 @@ export interface paths {
         /**
          * Put a product into the cart
          * @description Adds to the line of that product when there is one (200), else creates it (201).
+         *
+         *     Needs a Bearer token.
          */
         post: operations["cart.add"];
         delete?: never;
@@ -176,13 +188,18 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Remove a line from the cart */
+        /**
+         * Remove a line from the cart
+         * @description Needs a Bearer token.
+         */
         delete: operations["cart.remove"];
         options?: never;
         head?: never;
         /**
          * Set the quantity of a cart line
          * @description 0 removes the line.
+         *
+         *     Needs a Bearer token.
          */
         patch: operations["cart.setQuantity"];
         trace?: never;
@@ -194,7 +211,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the categories with their product counts */
+        /**
+         * List the categories with their product counts
+         * @description Public: no token needed.
+         */
         get: operations["products.categories"];
         put?: never;
         post?: never;
@@ -211,7 +231,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tell whether the gateway process serves */
+        /**
+         * Tell whether the gateway process serves
+         * @description Public: no token needed.
+         */
         get: operations["api.live"];
         put?: never;
         post?: never;
@@ -228,7 +251,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tell whether the cluster can serve every route */
+        /**
+         * Tell whether the cluster can serve every route
+         * @description Public: no token needed.
+         */
         get: operations["api.ready"];
         put?: never;
         post?: never;
@@ -245,7 +271,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the caller's notifications, newest first */
+        /**
+         * List the caller's notifications, newest first
+         * @description Needs a Bearer token.
+         */
         get: operations["notifications.list"];
         put?: never;
         post?: never;
@@ -265,6 +294,8 @@ export interface paths {
         /**
          * Read this document
          * @description The OpenAPI 3.1 description of the routes this gateway serves.
+         *
+         *     Public: no token needed.
          */
         get: operations["api.openapi"];
         put?: never;
@@ -282,12 +313,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the caller's orders, newest first */
+        /**
+         * List the caller's orders, newest first
+         * @description Needs a Bearer token.
+         */
         get: operations["orders.list"];
         put?: never;
         /**
          * Check out the caller's cart
          * @description Reserves the stock, charges the card and answers the paid order. Send an Idempotency-Key: a retry with the same key and body answers the first outcome and never charges twice. Failures after the order exists carry `data.orderId`; the order then ends failed and what was done is undone.
+         *
+         *     Needs a Bearer token.
          */
         post: operations["orders.checkout"];
         delete?: never;
@@ -303,7 +339,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one of the caller's orders */
+        /**
+         * Read one of the caller's orders
+         * @description Needs a Bearer token.
+         */
         get: operations["orders.get"];
         put?: never;
         post?: never;
@@ -325,6 +364,8 @@ export interface paths {
         /**
          * Cancel one of the caller's orders before it ships
          * @description A paid order is refunded and restocked; a checkout still running is stopped and undone. Cancelling a cancelled order answers it again.
+         *
+         *     Needs a Bearer token.
          */
         post: operations["orders.cancel"];
         delete?: never;
@@ -340,7 +381,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Track the shipment of one of the caller's orders */
+        /**
+         * Track the shipment of one of the caller's orders
+         * @description Needs a Bearer token.
+         */
         get: operations["orders.shipment"];
         put?: never;
         post?: never;
@@ -360,12 +404,14 @@ export interface paths {
         /**
          * List and search the catalog
          * @description Listed (not archived) products, filtered by text, category, price and stock, in the order asked.
+         *
+         *     Public: no token needed.
          */
         get: operations["products.list"];
         put?: never;
         /**
          * Add a product to the catalog
-         * @description Requires the role admin.
+         * @description Needs a Bearer token of the role admin.
          */
         post: operations["products.create"];
         delete?: never;
@@ -381,7 +427,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read one product */
+        /**
+         * Read one product
+         * @description Public: no token needed.
+         */
         get: operations["products.get"];
         put?: never;
         post?: never;
@@ -389,7 +438,7 @@ export interface paths {
          * Archive a product
          * @description It leaves the catalog; orders keep their lines.
          *
-         *     Requires the role admin.
+         *     Needs a Bearer token of the role admin.
          */
         delete: operations["products.remove"];
         options?: never;
@@ -398,7 +447,7 @@ export interface paths {
          * Change a product
          * @description Any editable field; stock changes go through POST /api/products/{id}/stock.
          *
-         *     Requires the role admin.
+         *     Needs a Bearer token of the role admin.
          */
         patch: operations["products.update"];
         trace?: never;
@@ -416,7 +465,7 @@ export interface paths {
          * Restock, write off or count a product's units
          * @description Exactly one of `delta` (add or remove available units) and `set` (the counted units on hand).
          *
-         *     Requires the role admin.
+         *     Needs a Bearer token of the role admin.
          */
         post: operations["products.adjustStock"];
         delete?: never;
@@ -434,7 +483,7 @@ export interface paths {
         };
         /**
          * List every account, oldest first
-         * @description Requires the role admin.
+         * @description Needs a Bearer token of the role admin.
          */
         get: operations["users.list"];
         put?: never;
@@ -452,7 +501,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read the caller's account */
+        /**
+         * Read the caller's account
+         * @description Needs a Bearer token.
+         */
         get: operations["users.me"];
         put?: never;
         post?: never;
@@ -462,6 +514,8 @@ export interface paths {
         /**
          * Change the caller's name, address or password
          * @description A new password needs the current one; a wrong one counts as a failed login for the account (and can be locked out: 429).
+         *
+         *     Needs a Bearer token.
          */
         patch: operations["users.update"];
         trace?: never;

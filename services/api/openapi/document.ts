@@ -152,9 +152,9 @@ function operation(alias: RoutedAlias, info: ActionInfo, names: string[]): Recor
     tags: [alias.action.split(".")[0]],
     summary: doc.summary || alias.action,
   };
-  const roleText = roles.length > 0 ? `Requires the role ${roles.join(" or ")}.` : undefined;
-  const description = [doc.description, roleText].filter(Boolean).join("\n\n");
-  if (description) op.description = description;
+  const access =
+    auth === false ? "Public: no token needed." : auth === "optional" ? "A Bearer token is used when sent." : roles.length > 0 ? `Needs a Bearer token of the role ${roles.join(" or ")}.` : "Needs a Bearer token.";
+  op.description = [doc.description, access].filter(Boolean).join("\n\n");
   if (BODY_METHODS.has(method) && hasParams) {
     const schema = objectSchema(params, (info.params ?? {}).$$strict);
     op.requestBody = {
