@@ -3,7 +3,7 @@
  * would: the route and method must be documented, the status listed for
  * that operation, the body valid against its schema (objects are closed in
  * this project's document, so an undocumented field fails), and the headers
- * the response declares as always sent (X-Request-ID, Location) present.
+ * the response declares as always sent (X-Request-ID, Location, Retry-After) present.
  * `fetch` is a drop-in fetch for the typed client that records every
  * exchange; `problems` lists what did not match.
  */
@@ -56,15 +56,18 @@ export class ResponseValidator {
     this.seen.push({ method, route, status: response.status });
     const operation = route ? this.doc.paths[route][method.toLowerCase()] : undefined;
     if (!route || !operation) return void this.problems.push(`${where}: no such operation in the document`);
-    let answer = operation.responses[String(response.status)];
-    if (!answer) return void this.problems.push(`${where}: status ${response.status} is not documented (documented: ${Object.keys(operation.responses).join(", ")})`);
-    const pointer = ["paths", route, method.toLowerCase(), "responses", String(response.status)].map(escapePointer);
+    // The exact status first, then its range ("4XX"), then "default", as OpenAPI reads them.
+    const key = [String(response.status), `${String(response.status)[0]}XX`, "default"].find((k) => operation.responses[k]);
+    if (!key) return void this.problems.push(`${where}: status ${response.status} is not documented (documented: ${Object.keys(operation.responses).join(", ")})`);
+    let answer = operation.responses[key];
+    const pointer = ["paths", route, method.toLowerCase(), "responses", key].map(escapePointer);
     if (answer.$ref) {
       pointer.splice(0, pointer.length, ...answer.$ref.slice(2).split("/"));
       answer = this.resolve(answer.$ref);
     }
     for (const name of Object.keys(answer.headers ?? {})) {
-      const always = name === "X-Request-ID" || name === "Location";
+      // The rate-limit counters are only sent by the route's limiter; these three always.
+      const always = name === "X-Request-ID" || name === "Location" || name === "Retry-After";
       if (always && !response.headers.has(name)) this.problems.push(`${where}: header ${name} is documented but missing`);
     }
     if (!answer.content) return;
