@@ -5,6 +5,7 @@
  */
 import "moleculer";
 import type { Context, ServiceSettingSchema } from "moleculer";
+import type { ActionDoc } from "../contracts/rest/answers";
 
 export type Role = "customer" | "admin";
 
@@ -41,6 +42,8 @@ declare module "moleculer" {
     auth?: AuthRequirement;
     /** Roles allowed through the gateway; absent means any authenticated role. */
     roles?: Role[];
+    /** What the action answers over REST, for /api/openapi.json (contracts/rest/answers.ts). */
+    openapi?: ActionDoc;
     /** Moleculer honours a per-action timeout (ms); its 0.15 typings omit it. */
     timeout?: number;
   }

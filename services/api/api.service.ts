@@ -22,6 +22,7 @@ import { buildOpenApiDocument, type ActionInfo, type RoutedAlias } from "./opena
 import { docsAsset, docsPage } from "./openapi/docs-page";
 import pkg from "../../package.json";
 import type { AuthUser, ShopMeta, ShopSettings } from "../../types/moleculer";
+import { answer } from "../../contracts/rest/answers";
 
 type GatewayRequest = IncomingMessage & { $action?: { auth?: unknown; roles?: unknown; name?: string }; $alias?: { action?: unknown }; $ctx?: Context };
 type GatewayAlias = RouteAlias & { route: unknown; _generated?: boolean };
@@ -129,6 +130,11 @@ function retryAfterSeconds(err: Error, res: ServerResponse): number {
 const FAULT_ACTIONS = {
   faults: {
     rest: "GET /admin/faults",
+    openapi: {
+      summary: "Read the fault rules of every node",
+      description: "Only where FAULT_INJECTION or FAULT_RULES is set.",
+      responses: { 200: answer("FaultRules", "The rules in force") },
+    },
     roles: ["admin"],
     params: {},
     handler(ctx: Context) {
@@ -137,6 +143,11 @@ const FAULT_ACTIONS = {
   },
   setFaults: {
     rest: "PUT /admin/faults",
+    openapi: {
+      summary: "Replace the fault rules of every node",
+      description: "Only where FAULT_INJECTION or FAULT_RULES is set.",
+      responses: { 200: answer("FaultRules", "The rules now in force") },
+    },
     roles: ["admin"],
     params: {
       rules: {
@@ -232,6 +243,10 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
 
     live: {
       rest: "GET /health/live",
+      openapi: {
+        summary: "Tell whether the gateway process serves",
+        responses: { 200: answer("Health", "The process serves") },
+      },
       auth: false,
       params: {},
       handler() {
@@ -244,6 +259,11 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
 
     openapi: {
       rest: "GET /openapi.json",
+      openapi: {
+        summary: "Read this document",
+        description: "The OpenAPI 3.1 description of the routes this gateway serves.",
+        responses: { 200: answer("OpenApiDocument", "The document") },
+      },
       auth: false,
       params: {},
       handler() {
@@ -260,6 +280,10 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
 
     ready: {
       rest: "GET /health/ready",
+      openapi: {
+        summary: "Tell whether the cluster can serve every route",
+        responses: { 200: answer("Readiness", "Ready"), 503: answer("Readiness", "Not ready: the report says what is missing") },
+      },
       auth: false,
       params: {},
       handler(ctx: Context<unknown, ShopMeta>) {

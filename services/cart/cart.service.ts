@@ -33,6 +33,7 @@ import { cartCurrency, priceCart, type CartView, type Catalog, type CatalogProdu
 import { ADD_QUANTITY_RULE, cartFull, currencyMismatch, lineNotFound, lineTooLarge, MAX_CART_LINES, MAX_LINE_QUANTITY, notEnoughStock, productNotFound, SET_QUANTITY_RULE } from "./cart-rules";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
 import { PRODUCT_ID_RULE, USER_ID_RULE } from "../../contracts/ids";
+import { answer } from "../../contracts/rest/answers";
 
 export interface CartSettings extends ShopSettings {
   /** Redis for the carts; none: in-process carts (embedded mode). */
@@ -85,6 +86,10 @@ const CartService: ServiceSchema<CartSettings, CartMethods, CartVars> = {
   actions: {
     get: {
       rest: "GET /cart",
+      openapi: {
+        summary: "Read the caller's cart",
+        responses: { 200: answer("Cart", "The cart at current catalog prices") },
+      },
       auth: "required",
       retryPolicy: { enabled: true },
       params: { $$strict: "remove" },
@@ -95,6 +100,12 @@ const CartService: ServiceSchema<CartSettings, CartMethods, CartVars> = {
 
     add: {
       rest: "POST /cart/items",
+      openapi: {
+        summary: "Put a product into the cart",
+        description: "Adds to the line of that product when there is one (200), else creates it (201).",
+        responses: { 200: answer("Cart", "The cart; the line existed and grew"), 201: answer("Cart", "The cart with its new line", ["Location"]) },
+        errors: { 404: ["NOT_FOUND"], 409: ["OUT_OF_STOCK", "CART_FULL", "CURRENCY_MISMATCH"] },
+      },
       auth: "required",
       params: { productId: PRODUCT_ID_RULE, quantity: ADD_QUANTITY_RULE, $$strict: "remove" },
       async handler(this: CartThis, ctx: ShopContext<ItemParams>) {
@@ -124,6 +135,12 @@ const CartService: ServiceSchema<CartSettings, CartMethods, CartVars> = {
 
     setQuantity: {
       rest: "PATCH /cart/items/:productId",
+      openapi: {
+        summary: "Set the quantity of a cart line",
+        description: "0 removes the line.",
+        responses: { 200: answer("Cart", "The cart") },
+        errors: { 404: ["NOT_FOUND"], 409: ["OUT_OF_STOCK"] },
+      },
       auth: "required",
       params: { productId: PRODUCT_ID_RULE, quantity: SET_QUANTITY_RULE, $$strict: "remove" },
       async handler(this: CartThis, ctx: ShopContext<ItemParams>) {
@@ -150,6 +167,10 @@ const CartService: ServiceSchema<CartSettings, CartMethods, CartVars> = {
 
     remove: {
       rest: "DELETE /cart/items/:productId",
+      openapi: {
+        summary: "Remove a line from the cart",
+        responses: { 200: answer("Cart", "The cart (also when the line was not there)") },
+      },
       auth: "required",
       params: { productId: PRODUCT_ID_RULE, $$strict: "remove" },
       // Idempotent: removing a line that is not (or no longer) there answers the cart as it is.
@@ -160,6 +181,10 @@ const CartService: ServiceSchema<CartSettings, CartMethods, CartVars> = {
 
     clear: {
       rest: "DELETE /cart",
+      openapi: {
+        summary: "Empty the cart",
+        responses: { 200: answer("Cart", "The empty cart") },
+      },
       auth: "required",
       params: { $$strict: "remove" },
       async handler(this: CartThis, ctx: ShopContext) {

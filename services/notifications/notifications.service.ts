@@ -30,6 +30,7 @@ import { DELIVERY_INDEXES, DeliveryLog } from "./notification-deliveries";
 import { CONTACT_INDEXES, Contacts } from "./notification-contacts";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
 import { PAGE_PARAMS } from "../../contracts/paging";
+import { answer } from "../../contracts/rest/answers";
 
 export interface NotificationsSettings extends ShopSettings {
   /** SMTP_URL; unset: the log channel. */
@@ -86,6 +87,10 @@ const NotificationsService: ServiceSchema<NotificationsSettings, NotificationsMe
     /** The caller's notifications, newest first, paged. */
     list: {
       rest: "GET /notifications",
+      openapi: {
+        summary: "List the caller's notifications, newest first",
+        responses: { 200: answer("NotificationPage", "One page of the caller's notifications") },
+      },
       auth: "required",
       retryPolicy: { enabled: true },
       params: {

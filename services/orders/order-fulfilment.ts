@@ -16,6 +16,7 @@ import { publicOrder, type OrderDoc } from "./order-model";
 import { hasShipped, invalidTransition } from "./order-state";
 import { ORDER_ID_RULE } from "../../contracts/ids";
 import { sleep } from "../../platform/sleep";
+import { answer } from "../../contracts/rest/answers";
 
 /** What these handlers use of the orders service. */
 export interface OrdersHost {
@@ -74,6 +75,12 @@ export function fulfilmentActions(): Actions {
     /** Before it ships: paid -> refund, restock, shipment cancelled; pending -> rolled back. Twice: the cancelled order. */
     cancel: {
       rest: "POST /orders/:id/cancel",
+      openapi: {
+        summary: "Cancel one of the caller's orders before it ships",
+        description: "A paid order is refunded and restocked; a checkout still running is stopped and undone. Cancelling a cancelled order answers it again.",
+        responses: { 200: answer("Order", "The cancelled order") },
+        errors: { 404: ["NOT_FOUND"], 409: ["ALREADY_SHIPPED", "INVALID_TRANSITION", "ORDER_BUSY"] },
+      },
       auth: "required",
       // Cancelling a cancelled order changes nothing: safe to retry.
       retryPolicy: { enabled: true },
@@ -104,6 +111,11 @@ export function fulfilmentActions(): Actions {
 
     shipment: {
       rest: "GET /orders/:id/shipment",
+      openapi: {
+        summary: "Track the shipment of one of the caller's orders",
+        responses: { 200: answer("Tracking", "The shipment's carrier, tracking number and progress") },
+        errors: { 404: ["NOT_FOUND"] },
+      },
       auth: "required",
       retryPolicy: { enabled: true },
       params: { id: ORDER_ID_RULE, $$strict: "remove" },
@@ -121,6 +133,12 @@ export function fulfilmentActions(): Actions {
     /** A paid order gets its shipment (carrier, tracking number) and becomes shipped; 409 from any other status. */
     ship: {
       rest: "POST /admin/orders/:id/ship",
+      openapi: {
+        summary: "Ship a paid order",
+        description: "Creates the shipment (carrier and tracking number) and marks the order shipped.",
+        responses: { 200: answer("Order", "The shipped order") },
+        errors: { 404: ["NOT_FOUND"], 409: ["INVALID_TRANSITION"] },
+      },
       roles: ["admin"],
       params: { id: ORDER_ID_RULE, $$strict: "remove" },
       async handler(this: OrdersHost, ctx: ShopContext<{ id: string }>) {

@@ -174,7 +174,19 @@ type ValidatorErrors = { type: string; field?: string; message?: string }[];
  */
 export const paymentRule = {
   type: "any",
-  description: "The card: `{cardNumber, expMonth, expYear, cvc}`. Never stored, logged or traced.",
+  description: "The card. Never stored, logged or traced.",
+  // What the custom check accepts, for the OpenAPI document (a custom rule tells the validator nothing).
+  jsonSchema: {
+    type: "object",
+    required: ["cardNumber", "expMonth", "expYear", "cvc"],
+    properties: {
+      cardNumber: { type: "string", pattern: "^[0-9 -]{12,30}$", description: "12 to 19 digits (spaces and dashes removed), passing the Luhn check" },
+      expMonth: { oneOf: [{ type: "integer", minimum: 1, maximum: 12 }, { type: "string", pattern: "^[0-9]{1,4}$" }], description: "1 to 12" },
+      expYear: { oneOf: [{ type: "integer", minimum: 0, maximum: 2099 }, { type: "string", pattern: "^[0-9]{1,4}$" }], description: "Four digits (2000-2099) or two (30 = 2030); not expired, at most 20 years ahead" },
+      cvc: { type: "string", pattern: "^[0-9]{3,4}$", description: "4 digits for American Express, 3 for other brands" },
+    },
+  },
+  example: { cardNumber: "4242424242424242", expMonth: 12, expYear: 2030, cvc: "123" },
   custom(value: unknown, errors: ValidatorErrors): PaymentInput | null {
     if (value == null) return null; // the validator's own "required" error says it
     const raw = typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;

@@ -48,6 +48,7 @@ import type { PublicError } from "../../platform/public-error";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
 import { toPage, PAGE_PARAMS } from "../../contracts/paging";
 import { ORDER_ID_RULE } from "../../contracts/ids";
+import { answer } from "../../contracts/rest/answers";
 
 export interface OrdersSettings extends ShopSettings {
   /** Between recovery sweeps; 0: no periodic sweep (tests drive it through orders.recover). */
@@ -115,6 +116,29 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
     /** POST /orders: the checkout saga; 201 the paid order, or docs/api.md's failures. */
     checkout: {
       rest: "POST /orders",
+      openapi: {
+        summary: "Check out the caller's cart",
+        description:
+          "Reserves the stock, charges the card and answers the paid order. Send an Idempotency-Key: a retry with the same key and body answers the first outcome and never charges twice. " +
+          "Failures after the order exists carry `data.orderId`; the order then ends failed and what was done is undone.",
+        responses: { 201: answer("Order", "The paid order", ["Location"]) },
+        errors: {
+          402: ["PAYMENT_DECLINED"],
+          409: ["OUT_OF_STOCK", "PRODUCT_UNAVAILABLE", "CURRENCY_MISMATCH", "IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_IN_PROGRESS", "ORDER_CANCELLED", "RESERVATION_RELEASED"],
+          422: ["EMPTY_CART"],
+          503: ["CHECKOUT_FAILED", "CHECKOUT_INTERRUPTED"],
+        },
+        headers: [
+          {
+            name: "Idempotency-Key",
+            required: true,
+            description: "A unique value per checkout, the same when it is retried: 1 to 255 printable ASCII characters without spaces.",
+            schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,255}$" },
+            example: "3f1c9a7e-checkout-1",
+          },
+        ],
+        requestExample: { shippingMethod: "standard", payment: { cardNumber: "4242424242424242", expMonth: 12, expYear: 2030, cvc: "123" } },
+      },
       auth: "required",
       // Not retried by the broker: the client retries with its Idempotency-Key.
       tracing: { tags: { params: TRACED_CHECKOUT_PARAMS } },
@@ -141,6 +165,10 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
 
     list: {
       rest: "GET /orders",
+      openapi: {
+        summary: "List the caller's orders, newest first",
+        responses: { 200: answer("OrderPage", "One page of the caller's orders") },
+      },
       auth: "required",
       retryPolicy: { enabled: true },
       params: { ...PAGE_PARAMS, $$strict: "remove" },
@@ -153,6 +181,11 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
 
     get: {
       rest: "GET /orders/:id",
+      openapi: {
+        summary: "Read one of the caller's orders",
+        responses: { 200: answer("Order", "The order") },
+        errors: { 404: ["NOT_FOUND"] },
+      },
       auth: "required",
       retryPolicy: { enabled: true },
       params: { id: ORDER_ID_RULE, $$strict: "remove" },
@@ -163,6 +196,10 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
 
     adminList: {
       rest: "GET /admin/orders",
+      openapi: {
+        summary: "List every order, newest first",
+        responses: { 200: answer("OrderPage", "One page of orders") },
+      },
       roles: ["admin"],
       retryPolicy: { enabled: true },
       params: { ...PAGE_PARAMS, status: STATUS_FILTER_RULE, $$strict: "remove" },

@@ -99,7 +99,8 @@ export const CREATE_PARAMS = {
   ...PRODUCT_FIELDS,
   description: { ...PRODUCT_FIELDS.description, default: "" },
   currency: { ...PRODUCT_FIELDS.currency, default: "USD" },
-  images: { ...PRODUCT_FIELDS.images, default: () => [] },
+  // optional as well: the function default does not survive the registry, and the document must not call images required.
+  images: { ...PRODUCT_FIELDS.images, optional: true, default: () => [] },
   weightGrams: { ...PRODUCT_FIELDS.weightGrams, default: 0 },
   stock: { type: "number", integer: true, min: 0, max: MAX_STOCK, default: 0 },
   $$strict: "remove",

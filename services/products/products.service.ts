@@ -34,6 +34,7 @@ import type { ShopContext, ShopSettings } from "../../types/moleculer";
 import { toPage } from "../../contracts/paging";
 import { type StockLine } from "../../contracts/stock-lines";
 import { PRODUCT_ID_RULE } from "../../contracts/ids";
+import { answer, listOf } from "../../contracts/rest/answers";
 
 export interface ProductsSettings extends ShopSettings {
   /** Moleculer cacher on get, list and categories (CATALOG_CACHE). */
@@ -98,6 +99,11 @@ function catalogActions(): ProductsActions {
   return {
     list: {
       rest: "GET /products",
+      openapi: {
+        summary: "List and search the catalog",
+        description: "Listed (not archived) products, filtered by text, category, price and stock, in the order asked.",
+        responses: { 200: answer("ProductPage", "One page of products") },
+      },
       auth: false,
       cache: { keys: LIST_CACHE_KEYS, enabled: cacheEnabled },
       retryPolicy: { enabled: true },
@@ -113,6 +119,11 @@ function catalogActions(): ProductsActions {
 
     get: {
       rest: "GET /products/:id",
+      openapi: {
+        summary: "Read one product",
+        responses: { 200: answer("Product", "The product") },
+        errors: { 404: ["NOT_FOUND"] },
+      },
       auth: false,
       cache: { keys: ["id"], enabled: cacheEnabled },
       retryPolicy: { enabled: true },
@@ -137,6 +148,10 @@ function catalogActions(): ProductsActions {
 
     categories: {
       rest: "GET /categories",
+      openapi: {
+        summary: "List the categories with their product counts",
+        responses: { 200: listOf("Category", "Categories by name, with the number of listed products in each") },
+      },
       auth: false,
       cache: { keys: [], enabled: cacheEnabled },
       retryPolicy: { enabled: true },
@@ -148,6 +163,12 @@ function catalogActions(): ProductsActions {
 
     create: {
       rest: "POST /products",
+      openapi: {
+        summary: "Add a product to the catalog",
+        responses: { 201: answer("AdminProduct", "The new product", ["Location"]) },
+        errors: { 409: ["CONFLICT"] },
+        requestExample: { sku: "EL-1001", name: "Desk Lamp", category: "electronics", price: 1999, stock: 12, weightGrams: 350 },
+      },
       roles: ["admin"],
       params: CREATE_PARAMS,
       async handler(this: ProductsThis, ctx: ShopContext<Omit<ProductDoc, "reserved" | "archived" | "createdAt" | "updatedAt">>) {
@@ -161,6 +182,13 @@ function catalogActions(): ProductsActions {
 
     update: {
       rest: "PATCH /products/:id",
+      openapi: {
+        summary: "Change a product",
+        description: "Any editable field; stock changes go through POST /api/products/{id}/stock.",
+        responses: { 200: answer("AdminProduct", "The product as it is now") },
+        errors: { 404: ["NOT_FOUND"], 409: ["CONFLICT"] },
+        requestExample: { price: 1799 },
+      },
       roles: ["admin"],
       params: UPDATE_PARAMS,
       async handler(this: ProductsThis, ctx: ShopContext<{ id: string } & Partial<Record<EditableField | "stock" | "reserved", unknown>>>) {
@@ -190,6 +218,12 @@ function catalogActions(): ProductsActions {
 
     remove: {
       rest: "DELETE /products/:id",
+      openapi: {
+        summary: "Archive a product",
+        description: "It leaves the catalog; orders keep their lines.",
+        responses: { 200: answer("AdminProduct", "The archived product") },
+        errors: { 404: ["NOT_FOUND"] },
+      },
       roles: ["admin"],
       params: { id: PRODUCT_ID_RULE, $$strict: "remove" },
       async handler(this: ProductsThis, ctx: ShopContext<{ id: string }>) {
@@ -203,6 +237,13 @@ function catalogActions(): ProductsActions {
 
     adjustStock: {
       rest: "POST /products/:id/stock",
+      openapi: {
+        summary: "Restock, write off or count a product's units",
+        description: "Exactly one of `delta` (add or remove available units) and `set` (the counted units on hand).",
+        responses: { 200: answer("AdminProduct", "The product with its new stock") },
+        errors: { 404: ["NOT_FOUND"], 409: ["BELOW_RESERVED", "STOCK_BUSY"] },
+        requestExample: { delta: 10 },
+      },
       roles: ["admin"],
       params: {
         id: PRODUCT_ID_RULE,

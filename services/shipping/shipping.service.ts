@@ -24,6 +24,7 @@ import { PoisonEventError } from "../../platform/events/dispatch";
 import { type StockLine } from "../../contracts/stock-lines";
 import { type ShippingMethod, METHOD_RULE } from "../../contracts/shipping-methods";
 import { ORDER_ID_RULE } from "../../contracts/ids";
+import { answer } from "../../contracts/rest/answers";
 
 export interface ShippingSettings extends ShopSettings {
   originCountry: string;
@@ -189,6 +190,11 @@ const ShippingService: ServiceSchema<ShippingSettings, ShippingMethods, Shipping
 
     get: {
       rest: "GET /admin/shipments/:orderId",
+      openapi: {
+        summary: "Read the shipment of an order",
+        responses: { 200: answer("Shipment", "The shipment") },
+        errors: { 404: ["NOT_FOUND"] },
+      },
       roles: ["admin"],
       retryPolicy: { enabled: true },
       params: { orderId: ORDER_ID_RULE, $$strict: "remove" },
@@ -202,6 +208,12 @@ const ShippingService: ServiceSchema<ShippingSettings, ShippingMethods, Shipping
     /** One step along label_created -> in_transit -> out_for_delivery -> delivered; 409 past the end or when cancelled. */
     advance: {
       rest: "POST /admin/shipments/:orderId/advance",
+      openapi: {
+        summary: "Move a shipment one step towards delivery",
+        description: "label_created, in_transit, out_for_delivery, delivered.",
+        responses: { 200: answer("Shipment", "The shipment one step further") },
+        errors: { 404: ["NOT_FOUND"], 409: ["INVALID_TRANSITION", "CONCURRENT_UPDATE"] },
+      },
       roles: ["admin"],
       // Not retried: each call is one more step.
       params: { orderId: ORDER_ID_RULE, $$strict: "remove" },

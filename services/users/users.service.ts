@@ -16,6 +16,7 @@ import { addressRule, type Address } from "../../contracts/address";
 import type { AuthUser, ShopContext, ShopSettings } from "../../types/moleculer";
 import { PAGE_PARAMS } from "../../contracts/paging";
 import { toPage } from "../../contracts/paging";
+import { answer } from "../../contracts/rest/answers";
 
 interface UsersSettings extends ShopSettings {
   loginLimit: LoginLimit;
@@ -63,6 +64,12 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
   actions: {
     register: {
       rest: "POST /auth/register",
+      openapi: {
+        summary: "Create a customer account",
+        description: "Answers the account and a token for it; a welcome notification follows. Rate limited per client address together with login.",
+        responses: { 201: answer("Session", "The new account and its token", ["Location"]) },
+        errors: { 409: ["CONFLICT"] },
+      },
       auth: false,
       params: { $$strict: "remove", email: emailRule, password: newPasswordRule, name: nameRule },
       async handler(this: UsersThis, ctx: ShopContext<RegisterParams>) {
@@ -85,6 +92,12 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
 
     login: {
       rest: "POST /auth/login",
+      openapi: {
+        summary: "Log in with email and password",
+        description: "The same 401 for an unknown email, a wrong password and a disabled account. After 10 failures for one email within 15 minutes, the account is locked for the rest of them (429 RATE_LIMITED).",
+        responses: { 200: answer("Session", "The account and a new token") },
+        errors: { 401: ["INVALID_CREDENTIALS"], 429: ["RATE_LIMITED"] },
+      },
       auth: false,
       params: { $$strict: "remove", email: emailRule, password: { type: "string", min: 1, max: 200 } },
       async handler(this: UsersThis, ctx: ShopContext<LoginParams>) {
@@ -104,6 +117,11 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
 
     me: {
       rest: "GET /users/me",
+      openapi: {
+        summary: "Read the caller's account",
+        responses: { 200: answer("User", "The caller's account") },
+        errors: { 404: ["NOT_FOUND"] },
+      },
       params: {},
       async handler(this: UsersThis, ctx: ShopContext) {
         const doc = await this.findEntityById(this.caller(ctx).id);
@@ -114,6 +132,13 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
 
     update: {
       rest: "PATCH /users/me",
+      openapi: {
+        summary: "Change the caller's name, address or password",
+        description: "A new password needs the current one; a wrong one counts as a failed login for the account (and can be locked out: 429).",
+        responses: { 200: answer("User", "The account as it is now") },
+        errors: { 404: ["NOT_FOUND"], 409: ["CONCURRENT_UPDATE"], 429: ["RATE_LIMITED"] },
+        requestExample: { name: "Ada Lovelace", address: { line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" } },
+      },
       params: {
         $$strict: "remove",
         name: { ...nameRule, optional: true },
@@ -158,6 +183,10 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
 
     list: {
       rest: "GET /users",
+      openapi: {
+        summary: "List every account, oldest first",
+        responses: { 200: answer("UserPage", "One page of accounts") },
+      },
       roles: ["admin"],
       params: {
         $$strict: "remove",

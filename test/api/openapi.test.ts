@@ -7,6 +7,7 @@ import type { ServiceSchema } from "moleculer";
 import { startLocalPlatform, type LocalPlatform } from "../support/local-platform";
 import { api } from "../support/http";
 import { platformServiceNames } from "../../services/api/platform-services";
+import { documentFromCode } from "../../scripts/openapi-document";
 
 // The validator is an ES module; jest's own loader cannot require it, Node's can.
 const nodeRequire = process.getBuiltinModule("node:module").createRequire(__filename);
@@ -40,6 +41,10 @@ describe("the OpenAPI document", () => {
     expect(result.valid).toBe(true);
   });
 
+  it("is the document built from the code alone, as committed in docs/openapi.json", () => {
+    expect(doc).toEqual(JSON.parse(JSON.stringify(documentFromCode())));
+  });
+
   it("lists every REST route the gateway serves, and nothing else", () => {
     const gateway = platform.broker.getLocalService("api") as unknown as { aliases: { method: string; fullPath: string; action?: string }[] };
     const served = gateway.aliases.filter((a) => a.action).map((a) => `${a.method.toUpperCase()} ${a.fullPath.replace(/:(\w+)/g, "{$1}")}`);
@@ -63,8 +68,11 @@ describe("the OpenAPI document", () => {
     const body = register.content["application/json"];
     expect(body.schema.required).toEqual(expect.arrayContaining(["email", "password", "name"]));
     expect(body.schema.properties.password.minLength).toBe(8);
+    // Defaulted by the server, so not required of the client.
+    const create = doc.paths["/api/products"].post.requestBody as { content: { "application/json": { schema: { required: string[] } } } };
+    expect(create.content["application/json"].schema.required).toEqual(["sku", "name", "category", "price"]);
     expect(body.example).toHaveProperty("email");
-    expect(doc.paths["/api/products/{id}"].get.parameters).toEqual([expect.objectContaining({ name: "id", in: "path" })]);
+    expect(doc.paths["/api/products/{id}"].get.parameters).toEqual([expect.objectContaining({ name: "id", in: "path" }), { $ref: "#/components/parameters/RequestId" }]);
   });
 
   it("is browsable at /api/docs", async () => {

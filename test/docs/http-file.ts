@@ -33,6 +33,7 @@ export interface ExampleResult {
   example: HttpExample;
   url: string;
   status: number;
+  headers: Headers;
   body: unknown;
   text: string;
 }
@@ -137,7 +138,7 @@ export async function runHttpFile(file: HttpFile, overrides: Record<string, stri
     } catch {
       // not JSON: kept as text
     }
-    const result = { example, url, status: response.status, body: parsed, text };
+    const result = { example, url, status: response.status, headers: response.headers, body: parsed, text };
     results.push(result);
     if (example.name) named.set(example.name, result);
   }

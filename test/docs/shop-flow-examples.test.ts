@@ -11,6 +11,7 @@ import { startCluster, type Cluster } from "../support/cluster";
 import { assertFreshBuild } from "../support/fresh-build";
 import { startNatsServer, type NatsServer } from "../support/nats-server";
 import { parseHttpFile, runHttpFile, atPath, type ExampleResult } from "./http-file";
+import { ResponseValidator } from "../support/openapi-responses";
 
 const EXAMPLES = path.resolve(__dirname, "../../docs/examples/shop-flow.http");
 const ALL_SERVICES = ["api", "users", "products", "cart", "orders", "payments", "shipping", "notifications"];
@@ -53,6 +54,12 @@ describe("the example requests of docs/examples/shop-flow.http", () => {
       .map((r) => `${r.example.title || r.example.name}: ${r.example.method} ${r.url} answered ${r.status}, expected ${r.example.expect}: ${r.text.slice(0, 300)}`);
     expect(mismatches).toEqual([]);
     expect(results.every((r) => r.example.expect !== undefined)).toBe(true);
+  });
+
+  it("answer what the committed docs/openapi.json describes", () => {
+    const validator = new ResponseValidator(JSON.parse(fs.readFileSync(path.resolve(__dirname, "../../docs/openapi.json"), "utf8")));
+    for (const r of results) validator.check(r.example.method, new URL(r.url).pathname, new Response(r.text, { status: r.status, headers: r.headers }), r.text);
+    expect(validator.problems).toEqual([]);
   });
 
   it("end with a shipped order and a cancelled one", () => {

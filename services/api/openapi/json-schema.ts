@@ -28,6 +28,7 @@ export function isOptional(rule: Rule): boolean {
 /** An example value for a rule, for the document's examples. */
 export function exampleOf(rule: Rule): unknown {
   const r = expand(rule);
+  if (r.example !== undefined) return r.example;
   if (r.default !== undefined) return r.default;
   switch (r.type) {
     case "string":
@@ -84,6 +85,8 @@ export function objectSchema(props: Record<string, Rule>, strict?: unknown): Jso
 
 export function toJsonSchema(rule: Rule): JsonSchema {
   const r = expand(rule);
+  // A custom rule (e.g. checkout's card) says itself what it accepts: the validator cannot.
+  if (r.jsonSchema !== null && typeof r.jsonSchema === "object") return { ...(r.jsonSchema as JsonSchema), ...(typeof r.description === "string" ? { description: r.description } : {}) };
   const schema: JsonSchema = {};
   switch (r.type) {
     case "string":

@@ -1,0 +1,101 @@
+/**
+ * One realistic instance of each shape of contracts/rest/schemas.ts: the
+ * examples of /api/openapi.json. Redocly's lint (npm run lint:openapi) checks
+ * each against its schema.
+ */
+const at = "2026-11-21T19:40:35.114Z";
+const later = "2026-11-21T19:41:02.501Z";
+const address = { line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" };
+const user = { id: "6756a4f0c3b2a1d4e5f60718", email: "ada@example.com", name: "Ada", role: "customer", address, createdAt: at, updatedAt: at };
+const product = {
+  id: "6756a4f0c3b2a1d4e5f60720",
+  sku: "EL-1001",
+  name: "Desk Lamp",
+  description: "A warm LED lamp",
+  category: "electronics",
+  price: 1999,
+  currency: "USD",
+  stock: 12,
+  images: ["https://example.com/images/desk-lamp.jpg"],
+  weightGrams: 350,
+  createdAt: at,
+  updatedAt: at,
+};
+const page = <T>(row: T) => ({ rows: [row], total: 1, page: 1, pageSize: 20, totalPages: 1 });
+const orderItem = { productId: product.id, sku: "EL-1001", name: "Desk Lamp", unitPrice: 1999, quantity: 2, lineTotal: 3998 };
+const order = {
+  id: "6756a4f0c3b2a1d4e5f60730",
+  userId: user.id,
+  status: "paid",
+  items: [orderItem],
+  subtotal: 3998,
+  shippingCost: 599,
+  total: 4597,
+  currency: "USD",
+  shippingAddress: address,
+  shippingMethod: "standard",
+  payment: { status: "captured", transactionId: "tx_3f9a1c2b7d", brand: "visa", last4: "4242" },
+  history: [
+    { status: "pending", at, reason: "checkout started" },
+    { status: "paid", at: later, reason: "payment captured" },
+  ],
+  createdAt: at,
+  updatedAt: later,
+};
+const history = [
+  { status: "label_created", at },
+  { status: "in_transit", at: later },
+];
+const notification = {
+  id: "6756a4f0c3b2a1d4e5f60740",
+  kind: "order_confirmation",
+  title: "Order confirmed",
+  body: "Thank you for your order of 2 items (USD 45.97).",
+  data: { orderId: order.id, total: 4597, currency: "USD", itemCount: 2 },
+  occurredAt: at,
+  createdAt: later,
+};
+
+export const EXAMPLES = {
+  User: user,
+  Session: { user, token: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI2NzU2YTRmMCJ9.c2lnbmF0dXJl" },
+  UserPage: page(user),
+  Product: product,
+  AdminProduct: { ...product, reserved: 1, archived: false },
+  ProductPage: page(product),
+  Category: { name: "electronics", count: 42 },
+  Cart: { items: [{ ...orderItem }], itemCount: 2, subtotal: 3998, currency: "USD" },
+  Order: order,
+  OrderPage: page(order),
+  Tracking: { orderId: order.id, carrier: "ShopPost", trackingNumber: "SP123456789012", status: "in_transit", method: "standard", estimatedDays: 5, history, createdAt: at, updatedAt: later },
+  Shipment: {
+    id: "6756a4f0c3b2a1d4e5f60750",
+    orderId: order.id,
+    userId: user.id,
+    method: "standard",
+    carrier: "ShopPost",
+    trackingNumber: "SP123456789012",
+    status: "in_transit",
+    address,
+    items: [{ productId: product.id, quantity: 2 }],
+    weightGrams: 700,
+    estimatedDays: 5,
+    history,
+    createdAt: at,
+    updatedAt: later,
+  },
+  Notification: notification,
+  NotificationPage: page(notification),
+  Health: { status: "ok" },
+  Readiness: {
+    ready: true,
+    status: "ready",
+    transporter: "connected",
+    missing: [],
+    splitStorage: [],
+    routesPending: [],
+    services: { cart: "available", notifications: "available", orders: "available", payments: "available", products: "available", shipping: "available", users: "available" },
+  },
+  FaultRules: { rules: [{ target: "payments.authorize", latencyMs: 2000, errorRate: 0.1, errorCode: 503 }] },
+  OpenApiDocument: { openapi: "3.1.0", info: { title: "Moleculer Shop API", version: "0.1.0" }, paths: {} },
+};

@@ -1,0 +1,216 @@
+/**
+ * What the REST API answers, as JSON Schema (OpenAPI 3.1): the named shapes
+ * of docs/api.md. The gateway publishes them as `components.schemas` of
+ * /api/openapi.json; each action names the ones it answers (contracts/rest/answers.ts).
+ * Objects are closed (`additionalProperties: false`) so that a field a handler
+ * starts to answer without documenting it fails the response-validation test.
+ */
+export type JsonSchema = Record<string, unknown>;
+
+const to = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+
+const closed = (required: string[], properties: Record<string, JsonSchema>, description?: string): JsonSchema => ({
+  type: "object",
+  ...(description ? { description } : {}),
+  required,
+  properties,
+  additionalProperties: false,
+});
+
+const id = { type: "string", description: "Opaque id" };
+const timestamp = { type: "string", format: "date-time", description: "ISO 8601, UTC" };
+const cents = (description: string) => ({ type: "integer", description: `${description}, integer minor units (cents)` });
+const currency = { type: "string", pattern: "^[A-Z]{3}$", description: "ISO 4217 code" };
+const nullable = (schema: JsonSchema): JsonSchema => ({ ...schema, type: [schema.type, "null"] });
+
+const pageOf = (item: string): JsonSchema =>
+  closed(["rows", "total", "page", "pageSize", "totalPages"], {
+    rows: { type: "array", items: to(item) },
+    total: { type: "integer", minimum: 0, description: "Entries over all pages" },
+    page: { type: "integer", minimum: 1 },
+    pageSize: { type: "integer", minimum: 1, maximum: 100 },
+    totalPages: { type: "integer", minimum: 0, description: "ceil(total / pageSize)" },
+  }, `One page of ${item} entries (docs/api.md, Paging)`);
+
+const ORDER_STATUSES = ["pending", "paid", "shipped", "delivered", "cancelled", "failed"];
+const SHIPMENT_STATUSES = ["label_created", "in_transit", "out_for_delivery", "delivered", "cancelled"];
+
+const product = {
+  id,
+  sku: { type: "string", description: "Stock keeping unit, upper case, unique" },
+  name: { type: "string" },
+  description: { type: "string" },
+  category: { type: "string", description: "Lower-case slug" },
+  price: cents("Unit price"),
+  currency,
+  stock: { type: "integer", minimum: 0, description: "Units that can still be bought (reservations not counted)" },
+  images: { type: "array", items: { type: "string", format: "uri" } },
+  weightGrams: { type: "integer", minimum: 0 },
+  createdAt: timestamp,
+  updatedAt: timestamp,
+};
+const productFields = Object.keys(product);
+
+const address = closed(["line1", "city", "postalCode", "country"], {
+  line1: { type: "string", minLength: 1, maxLength: 200 },
+  line2: { type: "string", maxLength: 200 },
+  city: { type: "string", minLength: 1, maxLength: 100 },
+  postalCode: { type: "string", minLength: 1, maxLength: 20 },
+  country: { type: "string", pattern: "^[A-Z]{2}$", description: "ISO 3166-1 alpha-2" },
+}, "A postal address");
+
+const shipmentHistory = { type: "array", items: closed(["status", "at"], { status: { type: "string", enum: SHIPMENT_STATUSES }, at: timestamp }) };
+
+export const SCHEMAS = {
+  Error: closed(["name", "message", "code", "type"], {
+    name: { type: "string", description: "Error class, e.g. ValidationError" },
+    message: { type: "string", description: "Human-readable; switch on `type`, not on this" },
+    code: { type: "integer", description: "The HTTP status" },
+    type: { type: "string", description: "Machine-readable code" },
+    data: {
+      description: "For 422: the fields at fault. Otherwise facts such as field, productId, service, orderId, retryAfter.",
+      oneOf: [{ type: "array", items: { $ref: "#/components/schemas/FieldError" } }, { type: "object" }],
+    },
+  }, "Every error answer (docs/api.md, Errors)"),
+  FieldError: closed(["field", "message", "type"], {
+    field: { type: "string", description: "The parameter at fault, e.g. `payment.cardNumber`" },
+    message: { type: "string" },
+    type: { type: "string", description: "The rule that failed" },
+  }),
+  Address: address,
+  User: closed(["id", "email", "name", "role", "createdAt", "updatedAt"], {
+    id,
+    email: { type: "string", format: "email" },
+    name: { type: "string" },
+    role: { type: "string", enum: ["customer", "admin"] },
+    address: to("Address"),
+    disabled: { type: "boolean", description: "Present on a disabled account" },
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }, "An account; never its password"),
+  Session: closed(["user", "token"], { user: to("User"), token: { type: "string", description: "Send as `Authorization: Bearer <token>`" } }, "An account and a token for it"),
+  UserPage: pageOf("User"),
+  Product: closed(productFields, product, "A product as everyone sees it"),
+  AdminProduct: closed([...productFields, "reserved", "archived"], {
+    ...product,
+    reserved: { type: "integer", minimum: 0, description: "Units held by open reservations; on hand = stock + reserved" },
+    archived: { type: "boolean" },
+  }, "A product as answers to admin writes show it"),
+  ProductPage: pageOf("Product"),
+  Category: closed(["name", "count"], { name: { type: "string" }, count: { type: "integer", minimum: 0, description: "Listed products in the category" } }),
+  CartItem: closed(["productId", "sku", "name", "unitPrice", "quantity", "lineTotal"], {
+    productId: id,
+    sku: nullable({ type: "string" }),
+    name: nullable({ type: "string" }),
+    unitPrice: nullable(cents("Current catalog price")),
+    quantity: { type: "integer", minimum: 1, maximum: 999 },
+    lineTotal: cents("unitPrice × quantity"),
+    available: { type: "integer", minimum: 0, description: "Only on a line with a problem: units that could be bought now" },
+    problem: { type: "string", enum: ["not_found", "archived", "currency_mismatch", "insufficient_stock"] },
+  }, "A cart line; null sku, name and unitPrice only for a `not_found` product"),
+  Cart: closed(["items", "itemCount", "subtotal", "currency"], {
+    items: { type: "array", items: to("CartItem") },
+    itemCount: { type: "integer", minimum: 0, description: "Units over the lines without a problem" },
+    subtotal: cents("Over the lines without a problem"),
+    currency: nullable(currency),
+  }, "The caller's cart"),
+  OrderItem: closed(["productId", "sku", "name", "unitPrice", "quantity", "lineTotal"], {
+    productId: id,
+    sku: { type: "string" },
+    name: { type: "string" },
+    unitPrice: cents("Price when ordered"),
+    quantity: { type: "integer", minimum: 1 },
+    lineTotal: cents("unitPrice × quantity"),
+  }),
+  Order: closed(["id", "userId", "status", "items", "subtotal", "shippingCost", "total", "currency", "shippingAddress", "shippingMethod", "payment", "history", "createdAt", "updatedAt"], {
+    id,
+    userId: id,
+    status: { type: "string", enum: ORDER_STATUSES },
+    items: { type: "array", items: to("OrderItem") },
+    subtotal: cents("Sum of the lines"),
+    shippingCost: cents("Shipping"),
+    total: cents("subtotal + shippingCost"),
+    currency,
+    shippingAddress: to("Address"),
+    shippingMethod: { type: "string", enum: ["standard", "express"] },
+    payment: closed(["status", "transactionId", "brand", "last4"], {
+      status: { type: "string", enum: ["pending", "authorized", "captured", "voided", "refunded", "partially_refunded", "declined", "failed"] },
+      transactionId: nullable({ type: "string" }),
+      brand: nullable({ type: "string" }),
+      last4: nullable({ type: "string", pattern: "^[0-9]{4}$" }),
+    }),
+    shipment: closed(["carrier", "trackingNumber"], { carrier: { type: "string" }, trackingNumber: { type: "string" } }, "Once shipped"),
+    failureReason: { type: "string", description: "On failed and cancelled orders" },
+    history: {
+      type: "array",
+      items: closed(["status", "at"], { status: { type: "string", enum: ORDER_STATUSES }, at: timestamp, reason: { type: "string" } }),
+    },
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }, "An order"),
+  OrderPage: pageOf("Order"),
+  Tracking: closed(["orderId", "carrier", "trackingNumber", "status", "method", "estimatedDays", "history", "createdAt", "updatedAt"], {
+    orderId: id,
+    carrier: { type: "string" },
+    trackingNumber: { type: "string" },
+    status: { type: "string", enum: SHIPMENT_STATUSES },
+    method: { type: "string", enum: ["standard", "express"] },
+    estimatedDays: { type: "integer", minimum: 0 },
+    history: shipmentHistory,
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }, "What a customer sees of their order's shipment"),
+  Shipment: closed(["id", "orderId", "userId", "method", "carrier", "trackingNumber", "status", "address", "items", "weightGrams", "estimatedDays", "history", "createdAt", "updatedAt"], {
+    id,
+    orderId: id,
+    userId: id,
+    method: { type: "string", enum: ["standard", "express"] },
+    carrier: { type: "string" },
+    trackingNumber: { type: "string" },
+    status: { type: "string", enum: SHIPMENT_STATUSES },
+    address: to("Address"),
+    items: { type: "array", items: closed(["productId", "quantity"], { productId: id, quantity: { type: "integer", minimum: 1 } }) },
+    weightGrams: nullable({ type: "integer", minimum: 0 }),
+    estimatedDays: { type: "integer", minimum: 0 },
+    history: shipmentHistory,
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }, "A shipment as admins see it"),
+  Notification: closed(["id", "kind", "title", "body", "data", "occurredAt", "createdAt"], {
+    id,
+    kind: { type: "string", enum: ["welcome", "order_confirmation", "order_shipped", "order_delivered", "order_cancelled", "payment_refunded"] },
+    title: { type: "string" },
+    body: { type: "string" },
+    data: { type: "object", description: "The facts of the kind: order id, amounts, carrier, tracking number" },
+    occurredAt: timestamp,
+    createdAt: timestamp,
+  }, "An entry of the caller's inbox"),
+  NotificationPage: pageOf("Notification"),
+  Health: closed(["status"], { status: { type: "string", const: "ok" } }),
+  Readiness: closed(["ready", "status", "transporter", "missing", "splitStorage", "routesPending", "services"], {
+    ready: { type: "boolean" },
+    status: { type: "string", enum: ["ready", "unavailable"] },
+    transporter: { type: "string", enum: ["connected", "disconnected", "embedded"] },
+    missing: { type: "array", items: { type: "string" }, description: "Services of the build with no node" },
+    splitStorage: { type: "array", items: { type: "string" }, description: "NeDB-backed services on more than one node" },
+    routesPending: { type: "array", items: { type: "string" }, description: "Services whose routes the gateway has not built yet" },
+    services: { type: "object", additionalProperties: { type: "string", enum: ["available", "missing"] } },
+  }, "The readiness report, the same on 200 and 503"),
+  FaultRules: closed(["rules"], {
+    rules: {
+      type: "array",
+      items: closed(["target"], {
+        target: { type: "string", description: "An action (`payments.authorize`) or a service (`payments`)" },
+        latencyMs: { type: "integer", minimum: 0, maximum: 120000 },
+        errorRate: { type: "number", minimum: 0, maximum: 1 },
+        errorCode: { enum: [500, 503, 504] },
+      }),
+    },
+  }, "The fault rules of every node"),
+  OpenApiDocument: { type: "object", required: ["openapi", "info", "paths"], properties: { openapi: { type: "string" }, info: { type: "object" }, paths: { type: "object" } }, description: "This document" },
+} satisfies Record<string, JsonSchema>;
+
+export type SchemaName = keyof typeof SCHEMAS;
+
+/** A reference to one of the named shapes above. */
+export const ref = (name: SchemaName): JsonSchema => to(name);
