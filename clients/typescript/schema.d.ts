@@ -4,6 +4,90 @@
  */
 
 export interface paths {
+    "/api/admin/cluster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * See the cluster: nodes, services, action rates, open breakers
+         * @description Read from the nodes themselves at the moment of the call: each node's services, CPU, uptime and memory (nodes that left are listed for 10 minutes), each service's node count, per-action request and error rates and p95 latency from the nodes' metrics, and the circuit breakers that are not closed.
+         *
+         *     Needs a Bearer token of the role admin.
+         */
+        get: operations["ops.cluster"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the dead letters of every consuming group, or of one
+         * @description Needs a Bearer token of the role admin.
+         */
+        get: operations["ops.listDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/dead-letters/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay dead letters to their group
+         * @description Hands one dead letter (`seq`) or all of a group's back to that group only; the other groups never see them again.
+         *
+         *     Needs a Bearer token of the role admin.
+         */
+        post: operations["ops.replayDeadLetters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * See the durable-event backlogs, dead letters and outboxes
+         * @description Needs a Bearer token of the role admin.
+         */
+        get: operations["ops.events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/orders": {
         parameters: {
             query?: never;
@@ -895,6 +979,97 @@ export interface components {
                 [key: string]: "available" | "missing";
             };
         };
+        /** @description The cluster as its nodes report it */
+        ClusterView: {
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            at: string;
+            nodes: {
+                nodeID: string;
+                hostname: string | null;
+                available: boolean;
+                services: string[];
+                /** @description Percent, from the node's last heartbeat */
+                cpu: number | null;
+                /** @description Null when the node did not answer in time */
+                uptimeSeconds: number | null;
+                /** @description Resident set size */
+                memoryBytes: number | null;
+                /**
+                 * Format: date-time
+                 * @description When the node was seen leaving (listed for 10 minutes)
+                 */
+                leftAt: string | null;
+            }[];
+            services: {
+                name: string;
+                nodes: number;
+            }[];
+            actions: {
+                action: string;
+                service: string;
+                nodes: number;
+                requestsPerSecond: number;
+                errorsPerSecond: number;
+                errorRatio: number;
+                requestsTotal: number;
+                errorsTotal: number;
+                /** @description The slowest node's p95 */
+                p95Ms: number | null;
+            }[];
+            breakers: {
+                callerNodeID: string;
+                action: string;
+                targetNodeID: string;
+                /** @enum {string} */
+                state: "open" | "half-open";
+            }[];
+        };
+        /** @description Durable-event backlogs and dead letters, and each producer's outbox */
+        EventBacklogs: {
+            consumers: {
+                /** @description The consuming group (a service) */
+                group: string;
+                /** @description Stored, not yet delivered; null when it could not be read */
+                pending: number | null;
+                /** @description Delivered, not yet settled */
+                unacked: number | null;
+                deadLetters: number | null;
+            }[];
+            outboxes: {
+                service: string;
+                /** @description Stored changes whose event is not published yet */
+                ready: number;
+                /** @description Events whose producer is still at it */
+                pending: number;
+                oldestReadyAgeSeconds: number;
+            }[];
+        };
+        /** @description Dead letters, oldest first */
+        DeadLetterList: {
+            rows: {
+                /** @description What a replay takes */
+                seq: number;
+                group: string;
+                event: string;
+                /** @description The event as delivered; null when it could not be read */
+                envelope: Record<string, never> | null;
+                /** @description The handler's last error */
+                reason: string;
+                deliveries: number;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601, UTC
+                 */
+                deadAt: string;
+            }[];
+        };
+        /** @description How many dead letters went back to their group */
+        Replayed: {
+            replayed: number;
+        };
         /** @description This document */
         OpenApiDocument: {
             openapi: string;
@@ -1115,6 +1290,265 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    "ops.cluster": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cluster now */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "at": "2026-11-21T19:41:02.501Z",
+                     *       "nodes": [
+                     *         {
+                     *           "nodeID": "gateway-7f9c",
+                     *           "hostname": "gateway-7f9c",
+                     *           "available": true,
+                     *           "services": [
+                     *             "api",
+                     *             "ops"
+                     *           ],
+                     *           "cpu": 12,
+                     *           "uptimeSeconds": 5400,
+                     *           "memoryBytes": 148000000,
+                     *           "leftAt": null
+                     *         },
+                     *         {
+                     *           "nodeID": "catalog-2b11",
+                     *           "hostname": "catalog-2b11",
+                     *           "available": false,
+                     *           "services": [
+                     *             "cart",
+                     *             "products"
+                     *           ],
+                     *           "cpu": null,
+                     *           "uptimeSeconds": null,
+                     *           "memoryBytes": null,
+                     *           "leftAt": "2026-11-21T19:40:35.114Z"
+                     *         }
+                     *       ],
+                     *       "services": [
+                     *         {
+                     *           "name": "api",
+                     *           "nodes": 1
+                     *         },
+                     *         {
+                     *           "name": "ops",
+                     *           "nodes": 1
+                     *         }
+                     *       ],
+                     *       "actions": [
+                     *         {
+                     *           "action": "products.list",
+                     *           "service": "products",
+                     *           "nodes": 2,
+                     *           "requestsPerSecond": 41.5,
+                     *           "errorsPerSecond": 0,
+                     *           "errorRatio": 0,
+                     *           "requestsTotal": 182340,
+                     *           "errorsTotal": 0,
+                     *           "p95Ms": 7.9
+                     *         }
+                     *       ],
+                     *       "breakers": [
+                     *         {
+                     *           "callerNodeID": "gateway-7f9c",
+                     *           "action": "payments.charge",
+                     *           "targetNodeID": "checkout-91d0",
+                     *           "state": "open"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClusterView"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "ops.listDeadLetters": {
+        parameters: {
+            query?: {
+                /** @example string */
+                service?: string;
+                /** @example 100 */
+                limit?: number;
+            };
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Dead letters, oldest first */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "rows": [
+                     *         {
+                     *           "seq": 3,
+                     *           "group": "notifications",
+                     *           "event": "order.paid",
+                     *           "envelope": {
+                     *             "id": "6756a4f0c3b2a1d4e5f60790",
+                     *             "event": "order.paid",
+                     *             "payload": {
+                     *               "orderId": "6756a4f0c3b2a1d4e5f60730"
+                     *             },
+                     *             "occurredAt": "2026-11-21T19:40:35.114Z"
+                     *           },
+                     *           "reason": "SMTP server refused the connection",
+                     *           "deliveries": 5,
+                     *           "deadAt": "2026-11-21T19:41:02.501Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeadLetterList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "ops.replayDeadLetters": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "service": "string",
+                 *       "seq": 1
+                 *     }
+                 */
+                "application/json": {
+                    service: string;
+                    seq?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description How many went back */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "replayed": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Replayed"];
+                };
+            };
+            400: components["responses"]["BadBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "ops.events": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Each consuming group's backlog and dead letters, each producer's outbox */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "consumers": [
+                     *         {
+                     *           "group": "notifications",
+                     *           "pending": 0,
+                     *           "unacked": 1,
+                     *           "deadLetters": 2
+                     *         }
+                     *       ],
+                     *       "outboxes": [
+                     *         {
+                     *           "service": "orders",
+                     *           "ready": 0,
+                     *           "pending": 0,
+                     *           "oldestReadyAgeSeconds": 0
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventBacklogs"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
     "orders.adminList": {
         parameters: {
             query?: {

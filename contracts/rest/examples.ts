@@ -97,5 +97,33 @@ export const EXAMPLES = {
     services: { cart: "available", notifications: "available", orders: "available", payments: "available", products: "available", shipping: "available", users: "available" },
   },
   FaultRules: { rules: [{ target: "payments.authorize", latencyMs: 2000, errorRate: 0.1, errorCode: 503 }] },
+  ClusterView: {
+    at: later,
+    nodes: [
+      { nodeID: "gateway-7f9c", hostname: "gateway-7f9c", available: true, services: ["api", "ops"], cpu: 12, uptimeSeconds: 5400, memoryBytes: 148_000_000, leftAt: null },
+      { nodeID: "catalog-2b11", hostname: "catalog-2b11", available: false, services: ["cart", "products"], cpu: null, uptimeSeconds: null, memoryBytes: null, leftAt: at },
+    ],
+    services: [{ name: "api", nodes: 1 }, { name: "ops", nodes: 1 }],
+    actions: [{ action: "products.list", service: "products", nodes: 2, requestsPerSecond: 41.5, errorsPerSecond: 0, errorRatio: 0, requestsTotal: 182_340, errorsTotal: 0, p95Ms: 7.9 }],
+    breakers: [{ callerNodeID: "gateway-7f9c", action: "payments.charge", targetNodeID: "checkout-91d0", state: "open" }],
+  },
+  EventBacklogs: {
+    consumers: [{ group: "notifications", pending: 0, unacked: 1, deadLetters: 2 }],
+    outboxes: [{ service: "orders", ready: 0, pending: 0, oldestReadyAgeSeconds: 0 }],
+  },
+  DeadLetterList: {
+    rows: [
+      {
+        seq: 3,
+        group: "notifications",
+        event: "order.paid",
+        envelope: { id: "6756a4f0c3b2a1d4e5f60790", event: "order.paid", payload: { orderId: "6756a4f0c3b2a1d4e5f60730" }, occurredAt: at },
+        reason: "SMTP server refused the connection",
+        deliveries: 5,
+        deadAt: later,
+      },
+    ],
+  },
+  Replayed: { replayed: 1 },
   OpenApiDocument: { openapi: "3.1.0", info: { title: "Moleculer Shop API", version: "0.1.0" }, paths: {} },
 };

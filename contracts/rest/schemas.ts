@@ -207,6 +207,81 @@ export const SCHEMAS = {
       }),
     },
   }, "The fault rules of every node"),
+  ClusterView: closed(["at", "nodes", "services", "actions", "breakers"], {
+    at: timestamp,
+    nodes: {
+      type: "array",
+      items: closed(["nodeID", "hostname", "available", "services", "cpu", "uptimeSeconds", "memoryBytes", "leftAt"], {
+        nodeID: { type: "string" },
+        hostname: nullable({ type: "string" }),
+        available: { type: "boolean" },
+        services: { type: "array", items: { type: "string" } },
+        cpu: nullable({ type: "number", description: "Percent, from the node's last heartbeat" }),
+        uptimeSeconds: nullable({ type: "integer", description: "Null when the node did not answer in time" }),
+        memoryBytes: nullable({ type: "integer", description: "Resident set size" }),
+        leftAt: nullable({ ...timestamp, description: "When the node was seen leaving (listed for 10 minutes)" }),
+      }),
+    },
+    services: { type: "array", items: closed(["name", "nodes"], { name: { type: "string" }, nodes: { type: "integer", minimum: 0 } }) },
+    actions: {
+      type: "array",
+      items: closed(["action", "service", "nodes", "requestsPerSecond", "errorsPerSecond", "errorRatio", "requestsTotal", "errorsTotal", "p95Ms"], {
+        action: { type: "string" },
+        service: { type: "string" },
+        nodes: { type: "integer", minimum: 0 },
+        requestsPerSecond: { type: "number", minimum: 0 },
+        errorsPerSecond: { type: "number", minimum: 0 },
+        errorRatio: { type: "number", minimum: 0, maximum: 1 },
+        requestsTotal: { type: "integer", minimum: 0 },
+        errorsTotal: { type: "integer", minimum: 0 },
+        p95Ms: nullable({ type: "number", description: "The slowest node's p95" }),
+      }),
+    },
+    breakers: {
+      type: "array",
+      items: closed(["callerNodeID", "action", "targetNodeID", "state"], {
+        callerNodeID: { type: "string" },
+        action: { type: "string" },
+        targetNodeID: { type: "string" },
+        state: { type: "string", enum: ["open", "half-open"] },
+      }),
+    },
+  }, "The cluster as its nodes report it"),
+  EventBacklogs: closed(["consumers", "outboxes"], {
+    consumers: {
+      type: "array",
+      items: closed(["group", "pending", "unacked", "deadLetters"], {
+        group: { type: "string", description: "The consuming group (a service)" },
+        pending: nullable({ type: "integer", minimum: 0, description: "Stored, not yet delivered; null when it could not be read" }),
+        unacked: nullable({ type: "integer", minimum: 0, description: "Delivered, not yet settled" }),
+        deadLetters: nullable({ type: "integer", minimum: 0 }),
+      }),
+    },
+    outboxes: {
+      type: "array",
+      items: closed(["service", "ready", "pending", "oldestReadyAgeSeconds"], {
+        service: { type: "string" },
+        ready: { type: "integer", minimum: 0, description: "Stored changes whose event is not published yet" },
+        pending: { type: "integer", minimum: 0, description: "Events whose producer is still at it" },
+        oldestReadyAgeSeconds: { type: "number", minimum: 0 },
+      }),
+    },
+  }, "Durable-event backlogs and dead letters, and each producer's outbox"),
+  DeadLetterList: closed(["rows"], {
+    rows: {
+      type: "array",
+      items: closed(["seq", "group", "event", "envelope", "reason", "deliveries", "deadAt"], {
+        seq: { type: "integer", minimum: 1, description: "What a replay takes" },
+        group: { type: "string" },
+        event: { type: "string" },
+        envelope: nullable({ type: "object", description: "The event as delivered; null when it could not be read" }),
+        reason: { type: "string", description: "The handler's last error" },
+        deliveries: { type: "integer", minimum: 1 },
+        deadAt: timestamp,
+      }),
+    },
+  }, "Dead letters, oldest first"),
+  Replayed: closed(["replayed"], { replayed: { type: "integer", minimum: 0 } }, "How many dead letters went back to their group"),
   OpenApiDocument: { type: "object", required: ["openapi", "info", "paths"], properties: { openapi: { type: "string" }, info: { type: "object" }, paths: { type: "object" } }, description: "This document" },
 } satisfies Record<string, JsonSchema>;
 

@@ -10,6 +10,7 @@
  * more than one node may run it.
  */
 import type { Service, ServiceSchema } from "moleculer";
+import { answer } from "../../contracts/rest/answers";
 import { notFound } from "../../platform/errors";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
 import {
@@ -83,6 +84,11 @@ const OpsService: ServiceSchema<ShopSettings, OpsMethods, OpsVars> = {
     /** Nodes with their services, CPU and uptime; services with their node count; per-action rates and latency; breakers not closed. */
     cluster: {
       rest: "GET /admin/cluster",
+      openapi: {
+        summary: "See the cluster: nodes, services, action rates, open breakers",
+        description: "Read from the nodes themselves at the moment of the call: each node's services, CPU, uptime and memory (nodes that left are listed for 10 minutes), each service's node count, per-action request and error rates and p95 latency from the nodes' metrics, and the circuit breakers that are not closed.",
+        responses: { 200: answer("ClusterView", "The cluster now") },
+      },
       roles: ["admin"],
       cache: false,
       params: { $$strict: "remove" },
@@ -113,6 +119,10 @@ const OpsService: ServiceSchema<ShopSettings, OpsMethods, OpsVars> = {
     /** Durable-event groups with their backlog and dead letters; each producer's outbox backlog. */
     events: {
       rest: "GET /admin/events",
+      openapi: {
+        summary: "See the durable-event backlogs, dead letters and outboxes",
+        responses: { 200: answer("EventBacklogs", "Each consuming group's backlog and dead letters, each producer's outbox") },
+      },
       roles: ["admin"],
       cache: false,
       params: { $$strict: "remove" },
@@ -133,6 +143,11 @@ const OpsService: ServiceSchema<ShopSettings, OpsMethods, OpsVars> = {
      */
     listDeadLetters: {
       rest: "GET /admin/dead-letters",
+      openapi: {
+        summary: "List the dead letters of every consuming group, or of one",
+        responses: { 200: answer("DeadLetterList", "Dead letters, oldest first") },
+        errors: { 404: ["NOT_FOUND"] },
+      },
       roles: ["admin"],
       cache: false,
       params: {
@@ -142,7 +157,7 @@ const OpsService: ServiceSchema<ShopSettings, OpsMethods, OpsVars> = {
       },
       async handler(this: OpsThis, ctx: ShopContext<{ service?: string; limit: number }>) {
         const listings = this.actionsEnding("deadLetters").filter((action) => !ctx.params.service || action === `${ctx.params.service}.deadLetters`);
-        if (ctx.params.service && listings.length === 0) throw notFound(`No running service '${ctx.params.service}' consumes durable events`, "SERVICE_NOT_FOUND");
+        if (ctx.params.service && listings.length === 0) throw notFound(`A running service '${ctx.params.service}' that consumes durable events`, { service: ctx.params.service });
         const lists = await Promise.all(listings.map((action) => ctx.call<unknown[], { limit: number }>(action, { limit: ctx.params.limit })));
         return { rows: lists.flat() };
       },
@@ -151,6 +166,12 @@ const OpsService: ServiceSchema<ShopSettings, OpsMethods, OpsVars> = {
     /** Hands dead letters back to their group: one (`seq`) or all of it. */
     replayDeadLetters: {
       rest: "POST /admin/dead-letters/replay",
+      openapi: {
+        summary: "Replay dead letters to their group",
+        description: "Hands one dead letter (`seq`) or all of a group's back to that group only; the other groups never see them again.",
+        responses: { 200: answer("Replayed", "How many went back") },
+        errors: { 404: ["NOT_FOUND"] },
+      },
       roles: ["admin"],
       params: {
         service: { type: "string", min: 1, max: 100 },
@@ -159,7 +180,7 @@ const OpsService: ServiceSchema<ShopSettings, OpsMethods, OpsVars> = {
       },
       async handler(this: OpsThis, ctx: ShopContext<{ service: string; seq?: number }>) {
         const action = `${ctx.params.service}.deadLettersReplay`;
-        if (!this.actionsEnding("deadLettersReplay").includes(action)) throw notFound(`No running service '${ctx.params.service}' consumes durable events`, "SERVICE_NOT_FOUND");
+        if (!this.actionsEnding("deadLettersReplay").includes(action)) throw notFound(`A running service '${ctx.params.service}' that consumes durable events`, { service: ctx.params.service });
         return ctx.call<{ replayed: number }, { seq?: number }>(action, ctx.params.seq === undefined ? {} : { seq: ctx.params.seq });
       },
     },

@@ -135,6 +135,13 @@ describe("every response matches the OpenAPI document", () => {
     expect((await customer.POST("/api/orders/{id}/cancel", { params: { path: { id: second.data!.id } } })).data?.status).toBe("cancelled");
 
     await waitUntil(async () => ((await customer.GET("/api/notifications")).data?.total ?? 0) > 0, { description: "the welcome notification", timeoutMs: 10_000 });
+    expect((await admin.GET("/api/admin/cluster")).data?.services).toEqual(expect.arrayContaining([{ name: "orders", nodes: 1 }]));
+    expect((await admin.GET("/api/admin/events")).data?.consumers).toEqual(expect.arrayContaining([expect.objectContaining({ group: "notifications" })]));
+    expect((await admin.GET("/api/admin/dead-letters")).data?.rows).toEqual([]);
+    expect((await admin.GET("/api/admin/dead-letters", { params: { query: { service: "nobody" } } })).error?.type).toBe("NOT_FOUND");
+    expect((await admin.GET("/api/admin/dead-letters", { params: { query: { limit: 0 } } })).response.status).toBe(422);
+    expect((await admin.POST("/api/admin/dead-letters/replay", { body: { service: "notifications" } })).data?.replayed).toBe(0);
+    expect((await admin.POST("/api/admin/dead-letters/replay", { body: { service: "nobody" } })).error?.type).toBe("NOT_FOUND");
     expect((await anonymous.GET("/api/health/live")).data?.status).toBe("ok");
     expect((await anonymous.GET("/api/health/ready")).data?.ready).toBe(true);
     expect((await anonymous.GET("/api/openapi.json")).data?.openapi).toBe("3.1.0");
