@@ -97,7 +97,9 @@ export interface paths {
         };
         /**
          * List every order, newest first
-         * @description Needs a Bearer token of the role admin.
+         * @description Filtered by status, by the buyer's email (matched whole, case-insensitive) and by when it was placed (`from` included, `to` excluded). Each order names its customer.
+         *
+         *     Needs a Bearer token of the role admin.
          */
         get: operations["orders.adminList"];
         put?: never;
@@ -578,6 +580,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable a customer's account
+         * @description The account can no longer log in, and its tokens stop working within AUTH_CACHE_TTL. An admin cannot disable their own account.
+         *
+         *     Needs a Bearer token of the role admin.
+         */
+        post: operations["users.disable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable an account again
+         * @description Needs a Bearer token of the role admin.
+         */
+        post: operations["users.enable"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/me": {
         parameters: {
             query?: never;
@@ -844,9 +888,80 @@ export interface components {
              */
             updatedAt: string;
         };
+        /** @description An order as the shop's staff see it: with its customer */
+        AdminOrder: {
+            /** @description Opaque id */
+            id: string;
+            /** @description Opaque id */
+            userId: string;
+            /** @enum {string} */
+            status: "pending" | "paid" | "shipped" | "delivered" | "cancelled" | "failed";
+            items: components["schemas"]["OrderItem"][];
+            /** @description Sum of the lines, integer minor units (cents) */
+            subtotal: number;
+            /** @description Shipping, integer minor units (cents) */
+            shippingCost: number;
+            /** @description subtotal + shippingCost, integer minor units (cents) */
+            total: number;
+            /** @description ISO 4217 code */
+            currency: string;
+            shippingAddress: components["schemas"]["Address"];
+            /** @enum {string} */
+            shippingMethod: "standard" | "express";
+            payment: {
+                /** @enum {string} */
+                status: "pending" | "authorized" | "captured" | "voided" | "refunded" | "partially_refunded" | "declined" | "failed";
+                transactionId: string | null;
+                brand: string | null;
+                last4: string | null;
+            };
+            /** @description Once shipped */
+            shipment?: {
+                carrier: string;
+                trackingNumber: string;
+            };
+            /** @description On failed and cancelled orders */
+            failureReason?: string;
+            history: {
+                /** @enum {string} */
+                status: "pending" | "paid" | "shipped" | "delivered" | "cancelled" | "failed";
+                /**
+                 * Format: date-time
+                 * @description ISO 8601, UTC
+                 */
+                at: string;
+                reason?: string;
+            }[];
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            updatedAt: string;
+            /** @description Who placed the order */
+            customer: {
+                /** Format: email */
+                email: string;
+                name?: string;
+            };
+        };
         /** @description One page of Order entries (docs/api.md, Paging) */
         OrderPage: {
             rows: components["schemas"]["Order"][];
+            /** @description Entries over all pages */
+            total: number;
+            page: number;
+            pageSize: number;
+            /** @description ceil(total / pageSize) */
+            totalPages: number;
+        };
+        /** @description One page of AdminOrder entries (docs/api.md, Paging) */
+        AdminOrderPage: {
+            rows: components["schemas"]["AdminOrder"][];
             /** @description Entries over all pages */
             total: number;
             page: number;
@@ -1558,6 +1673,10 @@ export interface operations {
                 pageSize?: number;
                 /** @example pending */
                 status?: "pending" | "paid" | "shipped" | "delivered" | "cancelled" | "failed";
+                /** @example ada@example.com */
+                email?: string;
+                from?: string;
+                to?: string;
             };
             header?: {
                 /**
@@ -1625,7 +1744,11 @@ export interface operations {
                      *             }
                      *           ],
                      *           "createdAt": "2026-11-21T19:40:35.114Z",
-                     *           "updatedAt": "2026-11-21T19:41:02.501Z"
+                     *           "updatedAt": "2026-11-21T19:41:02.501Z",
+                     *           "customer": {
+                     *             "email": "ada@example.com",
+                     *             "name": "Ada"
+                     *           }
                      *         }
                      *       ],
                      *       "total": 1,
@@ -1634,7 +1757,7 @@ export interface operations {
                      *       "totalPages": 1
                      *     }
                      */
-                    "application/json": components["schemas"]["OrderPage"];
+                    "application/json": components["schemas"]["AdminOrderPage"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -4111,6 +4234,137 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "users.disable": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @example string */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account, disabled */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6756a4f0c3b2a1d4e5f60718",
+                     *       "email": "ada@example.com",
+                     *       "name": "Ada",
+                     *       "role": "customer",
+                     *       "address": {
+                     *         "line1": "1 Main St",
+                     *         "city": "Springfield",
+                     *         "postalCode": "12345",
+                     *         "country": "US"
+                     *       },
+                     *       "createdAt": "2026-11-21T19:40:35.114Z",
+                     *       "updatedAt": "2026-11-21T19:40:35.114Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description Conflict with the current state. `type`: OWN_ACCOUNT. */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "Error",
+                     *       "message": "Conflict with the current state",
+                     *       "code": 409,
+                     *       "type": "OWN_ACCOUNT"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @constant */
+                        code?: 409;
+                        /** @enum {unknown} */
+                        type?: "OWN_ACCOUNT";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "users.enable": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @example string */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account, enabled */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6756a4f0c3b2a1d4e5f60718",
+                     *       "email": "ada@example.com",
+                     *       "name": "Ada",
+                     *       "role": "customer",
+                     *       "address": {
+                     *         "line1": "1 Main St",
+                     *         "city": "Springfield",
+                     *         "postalCode": "12345",
+                     *         "country": "US"
+                     *       },
+                     *       "createdAt": "2026-11-21T19:40:35.114Z",
+                     *       "updatedAt": "2026-11-21T19:40:35.114Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["ValidationFailed"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["Timeout"];

@@ -67,6 +67,8 @@ export const EXAMPLES = {
   Cart: { items: [{ ...orderItem }], itemCount: 2, subtotal: 3998, currency: "USD" },
   Order: order,
   OrderPage: page(order),
+  AdminOrder: { ...order, customer: { email: "ada@example.com", name: "Ada" } },
+  AdminOrderPage: page({ ...order, customer: { email: "ada@example.com", name: "Ada" } }),
   Tracking: { orderId: order.id, carrier: "ShopPost", trackingNumber: "SP123456789012", status: "in_transit", method: "standard", estimatedDays: 5, history, createdAt: at, updatedAt: later },
   Shipment: {
     id: "6756a4f0c3b2a1d4e5f60750",

@@ -61,6 +61,33 @@ const address = closed(["line1", "city", "postalCode", "country"], {
 
 const shipmentHistory = { type: "array", items: closed(["status", "at"], { status: { type: "string", enum: SHIPMENT_STATUSES }, at: timestamp }) };
 
+const order = closed(["id", "userId", "status", "items", "subtotal", "shippingCost", "total", "currency", "shippingAddress", "shippingMethod", "payment", "history", "createdAt", "updatedAt"], {
+    id,
+    userId: id,
+    status: { type: "string", enum: ORDER_STATUSES },
+    items: { type: "array", items: to("OrderItem") },
+    subtotal: cents("Sum of the lines"),
+    shippingCost: cents("Shipping"),
+    total: cents("subtotal + shippingCost"),
+    currency,
+    shippingAddress: to("Address"),
+    shippingMethod: { type: "string", enum: ["standard", "express"] },
+    payment: closed(["status", "transactionId", "brand", "last4"], {
+      status: { type: "string", enum: ["pending", "authorized", "captured", "voided", "refunded", "partially_refunded", "declined", "failed"] },
+      transactionId: nullable({ type: "string" }),
+      brand: nullable({ type: "string" }),
+      last4: nullable({ type: "string", pattern: "^[0-9]{4}$" }),
+    }),
+    shipment: closed(["carrier", "trackingNumber"], { carrier: { type: "string" }, trackingNumber: { type: "string" } }, "Once shipped"),
+    failureReason: { type: "string", description: "On failed and cancelled orders" },
+    history: {
+      type: "array",
+      items: closed(["status", "at"], { status: { type: "string", enum: ORDER_STATUSES }, at: timestamp, reason: { type: "string" } }),
+    },
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  }, "An order");
+
 export const SCHEMAS = {
   Error: closed(["name", "message", "code", "type"], {
     name: { type: "string", description: "Error class, e.g. ValidationError" },
@@ -122,33 +149,10 @@ export const SCHEMAS = {
     quantity: { type: "integer", minimum: 1 },
     lineTotal: cents("unitPrice × quantity"),
   }),
-  Order: closed(["id", "userId", "status", "items", "subtotal", "shippingCost", "total", "currency", "shippingAddress", "shippingMethod", "payment", "history", "createdAt", "updatedAt"], {
-    id,
-    userId: id,
-    status: { type: "string", enum: ORDER_STATUSES },
-    items: { type: "array", items: to("OrderItem") },
-    subtotal: cents("Sum of the lines"),
-    shippingCost: cents("Shipping"),
-    total: cents("subtotal + shippingCost"),
-    currency,
-    shippingAddress: to("Address"),
-    shippingMethod: { type: "string", enum: ["standard", "express"] },
-    payment: closed(["status", "transactionId", "brand", "last4"], {
-      status: { type: "string", enum: ["pending", "authorized", "captured", "voided", "refunded", "partially_refunded", "declined", "failed"] },
-      transactionId: nullable({ type: "string" }),
-      brand: nullable({ type: "string" }),
-      last4: nullable({ type: "string", pattern: "^[0-9]{4}$" }),
-    }),
-    shipment: closed(["carrier", "trackingNumber"], { carrier: { type: "string" }, trackingNumber: { type: "string" } }, "Once shipped"),
-    failureReason: { type: "string", description: "On failed and cancelled orders" },
-    history: {
-      type: "array",
-      items: closed(["status", "at"], { status: { type: "string", enum: ORDER_STATUSES }, at: timestamp, reason: { type: "string" } }),
-    },
-    createdAt: timestamp,
-    updatedAt: timestamp,
-  }, "An order"),
+  Order: order,
+  AdminOrder: { ...order, required: [...(order.required as string[]), "customer"], properties: { ...(order.properties as Record<string, JsonSchema>), customer: closed(["email"], { email: { type: "string", format: "email" }, name: { type: "string" } }, "Who placed the order") }, description: "An order as the shop's staff see it: with its customer" },
   OrderPage: pageOf("Order"),
+  AdminOrderPage: pageOf("AdminOrder"),
   Tracking: closed(["orderId", "carrier", "trackingNumber", "status", "method", "estimatedDays", "history", "createdAt", "updatedAt"], {
     orderId: id,
     carrier: { type: "string" },

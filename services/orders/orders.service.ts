@@ -218,7 +218,8 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
       rest: "GET /admin/orders",
       openapi: {
         summary: "List every order, newest first",
-        responses: { 200: answer("OrderPage", "One page of orders") },
+        description: "Filtered by status, by the buyer's email (matched whole, case-insensitive) and by when it was placed (`from` included, `to` excluded). Each order names its customer.",
+        responses: { 200: answer("AdminOrderPage", "One page of orders") },
       },
       roles: ["admin"],
       retryPolicy: { enabled: true },

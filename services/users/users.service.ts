@@ -208,6 +208,12 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
 
     disable: {
       rest: "POST /users/:id/disable",
+      openapi: {
+        summary: "Disable a customer's account",
+        description: "The account can no longer log in, and its tokens stop working within AUTH_CACHE_TTL. An admin cannot disable their own account.",
+        responses: { 200: answer("User", "The account, disabled") },
+        errors: { 404: ["NOT_FOUND"], 409: ["OWN_ACCOUNT"] },
+      },
       roles: ["admin"],
       params: { id: USER_ID_RULE, $$strict: "remove" },
       handler(this: UsersThis, ctx: ShopContext<{ id: string }>) {
@@ -219,6 +225,11 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
 
     enable: {
       rest: "POST /users/:id/enable",
+      openapi: {
+        summary: "Enable an account again",
+        responses: { 200: answer("User", "The account, enabled") },
+        errors: { 404: ["NOT_FOUND"] },
+      },
       roles: ["admin"],
       params: { id: USER_ID_RULE, $$strict: "remove" },
       handler(this: UsersThis, ctx: ShopContext<{ id: string }>) {

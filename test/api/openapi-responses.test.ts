@@ -135,6 +135,12 @@ describe("every response matches the OpenAPI document", () => {
     expect((await customer.POST("/api/orders/{id}/cancel", { params: { path: { id: second.data!.id } } })).data?.status).toBe("cancelled");
 
     await waitUntil(async () => ((await customer.GET("/api/notifications")).data?.total ?? 0) > 0, { description: "the welcome notification", timeoutMs: 10_000 });
+    expect((await admin.GET("/api/admin/orders", { params: { query: { email: email.toUpperCase() } } })).data?.rows[0]?.customer?.email).toBe(email);
+    const me = (await admin.GET("/api/users/me")).data!;
+    expect((await admin.POST("/api/users/{id}/disable", { params: { path: { id: me.id } } })).error?.type).toBe("OWN_ACCOUNT");
+    const shopperId = (await customer.GET("/api/users/me")).data!.id;
+    expect((await admin.POST("/api/users/{id}/disable", { params: { path: { id: shopperId } } })).data?.disabled).toBe(true);
+    expect((await admin.POST("/api/users/{id}/enable", { params: { path: { id: shopperId } } })).data?.disabled).toBe(false);
     expect((await admin.GET("/api/admin/cluster")).data?.services).toEqual(expect.arrayContaining([{ name: "orders", nodes: 1 }]));
     expect((await admin.GET("/api/admin/events")).data?.consumers).toEqual(expect.arrayContaining([expect.objectContaining({ group: "notifications" })]));
     expect((await admin.GET("/api/admin/dead-letters")).data?.rows).toEqual([]);
