@@ -26,7 +26,7 @@ import { isDuplicateKeyError, newId, type DbAdapter, type IndexSpec } from "../.
 import type { DeclineReason } from "./payment-gateway";
 import { declined } from "./payment-records";
 
-export type OperationKind = "authorize" | "capture" | "void" | "refund";
+export type OperationKind = "authorize" | "charge" | "capture" | "void" | "refund";
 export type OperationState = "pending" | "succeeded" | "rejected" | "failed" | "closed";
 
 export interface OperationDoc {
