@@ -26,7 +26,7 @@ import { cardBrand, cardRule, checkCard, last4, type CardBrand, type CardInput }
 import { isTransientGatewayError, type AuthorizeResult, type GatewayReceipt, type PaymentGateway } from "./payment-gateway";
 import { createGateway } from "./payment-gateways";
 import { authorizationStatus, planOperation, type PaymentOperation, type Plan } from "./payment-state";
-import { fingerprintOf, OPERATION_INDEXES, OperationLog, type OperationDoc } from "./payment-operations";
+import { fingerprintOf, OPERATION_INDEXES, OPERATION_RETENTION_MS, OperationLog, type OperationDoc } from "./payment-operations";
 import { AMOUNT_RULE, CURRENCY_RULE, declined, eventFacts, gatewayUnavailable, IDEMPOTENCY_KEY_RULE, toTransaction, TRANSACTION_ID_RULE, TRANSACTION_REF_PARAMS, type HistoryEntry, type Transaction, type TransactionDoc } from "./payment-records";
 import { retryWithBackoff } from "../../platform/retry";
 import { shopMetrics } from "../../platform/broker/metrics";
@@ -50,6 +50,7 @@ interface PaymentsVars {
   gateway: PaymentGateway;
   operationStore: DbAdapter;
   operations: OperationLog;
+  pruneTimer?: NodeJS.Timeout;
 }
 
 interface AuthorizeParams {
@@ -87,6 +88,7 @@ type PaymentsThis = Service<PaymentsSettings> & PaymentsVars & PaymentsMethods;
 
 const TRANSACTION_INDEXES = [{ fields: ["idempotencyKey"], unique: true }, { fields: ["orderId"] }];
 const POLL_MS = 20;
+const PRUNE_EVERY_MS = 3600 * 1000;
 /**
  * Durable (outbox, JetStream) is only `payment.refunded`, which notifications
  * acts on (docs/architecture.md "Events"). `payment.authorized`, `captured`,
@@ -460,9 +462,15 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
   async started() {
     this.operationStore = await openCollection(this, { collection: "payment_operations", database: "payments", indexes: OPERATION_INDEXES });
     this.operations = new OperationLog({ store: this.operationStore, leaseMs: this.settings.operationLeaseMs, pendingWaitMs: this.settings.pendingWaitMs });
+    // Hourly: finished operations' records past their retention (OPERATION_RETENTION_MS) go.
+    this.pruneTimer = setInterval(() => {
+      this.operations.prune(Date.now() - OPERATION_RETENTION_MS).catch((err: unknown) => this.logger.warn(`Pruning payment operations failed: ${errorText(err)}`));
+    }, PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
   },
 
   async stopped() {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     await this.operationStore?.disconnect();
   },
 };

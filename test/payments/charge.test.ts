@@ -114,6 +114,21 @@ describe("idempotency keys", () => {
   });
 });
 
+describe("after the operation's record is pruned (its retention is over)", () => {
+  it("the same call is answered from its transaction: no second charge, no second transaction", async () => {
+    const params = authorizeParams();
+    const first = await charge(params);
+    const payments = broker.getLocalService("payments") as unknown as { operations: { prune(before: number): Promise<number> } };
+    expect(await payments.operations.prune(Date.now() + 1000)).toBeGreaterThanOrEqual(1);
+    expect(await operationsOf(broker, params.idempotencyKey)).toEqual([]);
+
+    const calls = gateway.calls.charge;
+    expect(await charge(params)).toEqual(first);
+    expect(gateway.calls.charge).toBe(calls);
+    expect(await listByOrder(params.orderId)).toHaveLength(1);
+  });
+});
+
 describe("closing the key of a charge that never arrived", () => {
   it("answers closed; the charge arriving later is a 409 OPERATION_CLOSED that calls no processor", async () => {
     const params = authorizeParams();
