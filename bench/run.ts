@@ -16,7 +16,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
-import { measure, type LoadSpec, type Measurement } from "./lib/load";
+import { measure, residentMb, type LoadSpec, type Measurement } from "./lib/load";
 import { bareBroker, bareBrokerOverNats, BENCH_BUILD, BUILT_SERVICES_DIR, clusterPlatform, embeddedPlatform, PROFILE_DIR, rawHttp, startNatsServer, type NodeGroup, type Target } from "./lib/processes";
 import { builtGroups } from "../scripts/cluster-processes";
 import { catalogIds, cartShoppers, type Shopper } from "./lib/fixtures";
@@ -32,6 +32,10 @@ const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 10);
 const SHOPPERS = Number(env.BENCH_SHOPPERS ?? 32);
 const ONLY = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(",")) : undefined;
 const LARGE = env.BENCH_LARGE === "1";
+/** S6, the soak: the S5 mix at a fixed rate (req/s), for this many periods of this many seconds. */
+const SOAK_RATE = Number(env.BENCH_SOAK_RATE ?? 1000);
+const SOAK_MINUTES = Number(env.BENCH_SOAK_MINUTES ?? 10);
+const SOAK_PERIOD_SECONDS = Number(env.BENCH_SOAK_PERIOD ?? 60);
 const ROOT = path.join(__dirname, "..");
 /** Stock of every product before a checkout scenario: no order of the run is refused for stock. */
 const CHECKOUT_STOCK = 1_000_000;
@@ -45,6 +49,8 @@ interface Scenario {
   check?(target: Target): Promise<Consistency>;
   /** Measured only when BENCH_ONLY names it. */
   optional?: boolean;
+  /** Report every measured run as one row of a series (the soak), not the median. */
+  series?: boolean;
 }
 
 const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)];
@@ -132,6 +138,7 @@ function scenarios(nats: Awaited<ReturnType<typeof startNatsServer>>): Scenario[
       optional: true,
     },
     shopperScenario(nats, "S5", `mixed shoppers (browse 10, product 5, cart 3, add 2, checkout 1), ${SHOPPERS} at once of 200 users, cluster`, 200, mixedLoad, NO_PROCESSOR_WAIT),
+    soakScenario(shopperScenario(nats, "S6", `soak: the S5 mix at ${SOAK_RATE} req/s, ${SOAK_MINUTES} x ${SOAK_PERIOD_SECONDS} s, cluster`, 200, mixedLoad, NO_PROCESSOR_WAIT)),
   ];
   if (LARGE) {
     const large = { SEED: "false" };
@@ -173,6 +180,61 @@ async function largeCluster(nats: Awaited<ReturnType<typeof startNatsServer>>, e
   return removingDir(await clusterPlatform(nats, groups, extraEnv), dataDir);
 }
 
+/**
+ * S6 (only with BENCH_ONLY): S5's sessions at a fixed overall rate, one
+ * measured run per period with no warm-up, each run adding every node's
+ * resident memory at its end, so the report is a series: does p99 stay
+ * flat, does memory grow faster than the stored orders explain.
+ */
+function soakScenario(s5: Scenario): Scenario {
+  return {
+    ...s5,
+    optional: true,
+    series: true,
+    async load(t) {
+      const spec = await s5.load(t);
+      const hooks = spec.hooks;
+      return {
+        ...spec,
+        overallRate: SOAK_RATE,
+        duration: SOAK_PERIOD_SECONDS,
+        repeats: SOAK_MINUTES,
+        warmup: 0,
+        hooks: {
+          before: (phase) => hooks?.before?.(phase),
+          after: (phase, run, seconds) => ({
+            ...(hooks?.after?.(phase, run, seconds) ?? {}),
+            ...Object.fromEntries(Object.entries(t.pids).map(([label, pid]) => [`rss_${label}`, residentMb(pid)])),
+          }),
+        },
+      };
+    },
+  };
+}
+
+/** The soak's runs, one row per period: rate, latency, orders, and each node's resident memory (MB) at its end. */
+function seriesReport({ scenario, m, consistency }: Result): string[] {
+  const labels = Object.keys(m.runs[0]?.extra ?? {}).filter((k) => k.startsWith("rss_")).map((k) => k.slice(4));
+  const rows = m.runs.map((run, i) => {
+    const x = run.extra ?? {};
+    return `| ${i + 1} | ${Math.round(run.rps)} | ${run.p99} | ${x.checkoutP99 ?? "-"} | ${x.paidPerSec ?? "-"} | ${run.errors} | ${run.non2xx} | ${labels.map((l) => x[`rss_${l}`]).join(" | ")} |`;
+  });
+  const second = m.runs[1]?.p99;
+  const last = m.runs.at(-1)?.p99;
+  const flat = second !== undefined && last !== undefined && last <= second * 1.2;
+  const clean = m.runs.every((r) => r.errors === 0 && r.non2xx === 0);
+  return [
+    "",
+    `${scenario.name}, one row per ${SOAK_PERIOD_SECONDS} s (resident memory in MB at the end of each period):`,
+    "",
+    `| period | req/s | p99 ms | checkout p99 ms | paid orders/s | errors | non-2xx | ${labels.map((l) => `${l} MB`).join(" | ")} |`,
+    `|---|---|---|---|---|---|---|${labels.map(() => "---|").join("")}`,
+    ...rows,
+    "",
+    `Soak targets: no error ${clean ? "met" : "MISSED"}; p99 of the last period within 20% of the second's: ${last} vs ${second} ms (${flat ? "met" : "MISSED"}); consistency ${consistency?.ok ? "OK" : "FAILED"}.`,
+  ];
+}
+
 function ratio(value: number, base: number | undefined): string {
   return base ? (value / base).toFixed(2) : "-";
 }
@@ -209,6 +271,7 @@ function report(results: Result[]): string {
       }),
     );
   }
+  for (const result of results.filter((r) => r.scenario.series)) lines.push(...seriesReport(result));
   const targets = targetLines(results, b3);
   if (targets.length > 0) lines.push("", "Targets of the issue:", "", ...targets.map((t) => `- ${t}`));
   return lines.join("\n");

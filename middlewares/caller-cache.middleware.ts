@@ -6,7 +6,10 @@
  *
  * Kept as fresh as the callee's own cache: the callee's writes clean its
  * cache with a `cache.clean.<service>` broadcast (mixins/db.mixin.ts), and
- * that broadcast empties this cache too. A product written through this
+ * that broadcast empties this cache too; a stock change's
+ * `cache.clean-stock.<service>` removes only the answers that show the
+ * products it names (and every list when one went in or out of stock:
+ * platform/broker/stock-cache-clean.ts). A product written through this
  * gateway is seen fresh on its next read here: the broadcast leaves the
  * products node before the write's answer, on the same NATS connection. A
  * call already under way when a clean arrives does not store its (possibly
@@ -21,8 +24,9 @@
  * Moleculer makes a context for the call: it shows in no request metric or
  * trace span of the callee (callerCacheStats counts hits and misses).
  */
-import type { CallingOptions, Middleware, ServiceBroker } from "moleculer";
+import type { CallingOptions, Context, Middleware, ServiceBroker } from "moleculer";
 import { TtlCache } from "../platform/ttl-cache";
+import { mentions, stockCleanEvent, type StockClean } from "../platform/broker/stock-cache-clean";
 
 export interface CallerCacheOptions {
   /** Full action name -> the params its answer depends on (the callee's own cache `keys`). */
@@ -105,6 +109,13 @@ export function CallerCache(options: CallerCacheOptions): Middleware {
       stats.cleans++;
     };
     const cleanAll = () => services.forEach(clean);
+    const cleanStock = (name: string, cache: ServiceCache, { ids, membership }: StockClean) => {
+      // A call under way may answer from before the change: it does not store its answer.
+      cache.generation++;
+      const changed = new Set(ids);
+      cache.entries.deleteWhere((key, answer) => (membership && key.startsWith(`${name}.list:`)) || mentions(answer, changed));
+      stats.cleans++;
+    };
 
     /** Whether this call may be answered here: to a remote endpoint only, no opt-out, no chosen node. */
     const cacheable = (target: CallTarget, actionName: string, opts: CallingOptions | undefined) => {
@@ -120,11 +131,14 @@ export function CallerCache(options: CallerCacheOptions): Middleware {
 
       created() {
         // Events reach services only: a small internal one listens for the cleans.
-        const events: Record<string, () => void> = {
+        const events: Record<string, (ctx: Context<StockClean>) => void> = {
           "$transporter.connected": cleanAll,
           "$transporter.disconnected": cleanAll,
         };
-        for (const [name, cache] of services) events[`cache.clean.${name}`] = () => clean(cache);
+        for (const [name, cache] of services) {
+          events[`cache.clean.${name}`] = () => clean(cache);
+          events[stockCleanEvent(name)] = (ctx) => cleanStock(name, cache, ctx.params);
+        }
         broker.createService({ name: "$caller-cache", events });
       },
 

@@ -40,8 +40,12 @@ export interface DbMethods {
   adapter: DbAdapter;
   /** Inserts a document; a duplicate unique key is a 409 CONFLICT naming `field`. */
   insertEntity(doc: Record<string, unknown>, conflictField?: string): Promise<Record<string, any>>;
-  /** Atomically updates the one document matching `filter`; null when none matched. */
-  updateWhere(filter: Record<string, unknown>, update: Record<string, unknown>): Promise<Record<string, any> | null>;
+  /**
+   * Atomically updates the one document matching `filter`; null when none
+   * matched. Cleans the service's whole cache, unless `cleans: false` (the
+   * caller cleans what the change touched itself).
+   */
+  updateWhere(filter: Record<string, unknown>, update: Record<string, unknown>, opts?: { cleans?: boolean }): Promise<Record<string, any> | null>;
   /** Raw document (with `id`) or null. */
   findEntityById(id: string): Promise<Record<string, any> | null>;
   clearCache(): Promise<void>;
@@ -107,9 +111,9 @@ export function DbMixin(opts: DbMixinOptions): Partial<ServiceSchema> {
         }
       },
 
-      async updateWhere(filter: Record<string, unknown>, update: Record<string, unknown>) {
+      async updateWhere(filter: Record<string, unknown>, update: Record<string, unknown>, opts: { cleans?: boolean } = {}) {
         const updated = await this.adapter.updateOneWhere(filter, update);
-        if (updated) await this.clearCache();
+        if (updated && opts.cleans !== false) await this.clearCache();
         return updated ? this.adapter.afterRetrieveTransformID(updated, "id") : null;
       },
 

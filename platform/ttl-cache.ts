@@ -32,6 +32,19 @@ export class TtlCache<V> {
     this.entries.clear();
   }
 
+  /** Removes the entries `stale` says of (expired ones too); answers how many went. */
+  deleteWhere(stale: (key: string, value: V) => boolean): number {
+    let removed = 0;
+    const now = this.now();
+    for (const [key, entry] of this.entries) {
+      if (entry.expiresAt <= now || stale(key, entry.value)) {
+        this.entries.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
   get size(): number {
     return this.entries.size;
   }

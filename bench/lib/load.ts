@@ -29,6 +29,8 @@ export interface LoadSpec {
   hooks?: RunHooks;
   /** What the median run is chosen by (default: req/s). */
   rankBy?: (run: RunResult) => number;
+  /** Requests per second of all connections together (autocannon's overallRate): a fixed rate instead of as fast as possible. */
+  overallRate?: number;
 }
 
 export type Phase = "warmup" | "measured";
@@ -83,6 +85,7 @@ function run(spec: LoadSpec, seconds: number): Promise<RunResult> {
         body: spec.body,
         requests: spec.requests ?? (spec.setupRequest ? [{ setupRequest: spec.setupRequest as never }] : undefined),
         timeout: spec.timeout,
+        ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
       } as never,
       (err: Error | null, res: CannonResult) => {
         if (err) return reject(err);
@@ -104,6 +107,16 @@ async function hookedRun(spec: LoadSpec, phase: Phase, seconds: number): Promise
   const result = await run(spec, seconds);
   const extra = spec.hooks?.after?.(phase, result, seconds);
   return extra ? { ...result, extra } : result;
+}
+
+/** Resident memory of a process, MB (Linux /proc); NaN when it is gone. */
+export function residentMb(pid: number): number {
+  try {
+    const line = fs.readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+    return line ? Math.round(Number(line.split(/\s+/)[1]) / 1024) : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 /** utime + stime of a process, in seconds (Linux /proc). */

@@ -137,6 +137,17 @@ export class OrderBook {
     throw new LeaseLost(order.id);
   }
 
+  /**
+   * Whether the customer asked to cancel this pending order, read without a
+   * write (the saga's last look before its pivot); LeaseLost when its
+   * saga is no longer this owner's.
+   */
+  async cancelRequested(order: OrderDoc): Promise<boolean> {
+    const current = await this.get(order.id);
+    if (current?.status !== "pending" || current.saga.owner !== order.saga.owner) throw new LeaseLost(order.id);
+    return current.saga.cancelRequested === true;
+  }
+
   /** The owner's final change of a pending order (paid, failed, cancelled); LeaseLost when it no longer owns it. */
   async finish(order: OrderDoc, to: OrderStatus, reason: string, set: Record<string, unknown>): Promise<OrderDoc> {
     const pending = { ...order, status: "pending" as const };

@@ -16,6 +16,8 @@ export interface CatalogEntry {
   price: number;
   currency: string;
   archived: boolean;
+  /** Per unit; passed on to the shipping quote, so that it need not read the catalog again. */
+  weightGrams?: number;
 }
 
 export interface OrderItem {

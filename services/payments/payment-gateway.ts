@@ -41,6 +41,11 @@ export interface PaymentGateway {
   readonly name: string;
   /** Holds the amount on the card; a decline is an answer, not an error. */
   authorize(req: AuthorizeRequest): Promise<AuthorizeResult>;
+  /**
+   * Authorizes and captures in one call (a processor's automatic capture):
+   * approved means the amount is taken; undone by a refund, not a void.
+   */
+  charge(req: AuthorizeRequest): Promise<AuthorizeResult>;
   capture(req: SettleRequest): Promise<GatewayReceipt>;
   void(req: SettleRequest): Promise<GatewayReceipt>;
   refund(req: SettleRequest): Promise<GatewayReceipt>;

@@ -26,7 +26,7 @@ import { isDuplicateKeyError, newId, type DbAdapter, type IndexSpec } from "../.
 import type { DeclineReason } from "./payment-gateway";
 import { declined } from "./payment-records";
 
-export type OperationKind = "authorize" | "capture" | "void" | "refund";
+export type OperationKind = "authorize" | "charge" | "capture" | "void" | "refund";
 export type OperationState = "pending" | "succeeded" | "rejected" | "failed" | "closed";
 
 export interface OperationDoc {
@@ -45,6 +45,16 @@ export interface OperationDoc {
 }
 
 export const OPERATION_INDEXES: IndexSpec[] = [{ fields: ["key"], unique: true }];
+
+/**
+ * How long the record of a finished operation is kept: 24 hours, as card
+ * processors keep their idempotency keys. Past it, a call with the key runs
+ * again, and is answered by what it already did: an authorization or a
+ * charge finds its transaction under the same key, a capture, void or
+ * refund finds its key in the transaction's history. So pruning frees
+ * memory (NeDB keeps every record in it) and moves no money.
+ */
+export const OPERATION_RETENTION_MS = 24 * 3600 * 1000;
 
 /** The caller runs the operation (`run`), or answers from a finished one (`replay`). */
 export type Claim = { run: true; op: OperationDoc } | { run: false; op: OperationDoc };
@@ -174,6 +184,11 @@ export class OperationLog {
       );
       if (closed) return closed as OperationDoc;
     }
+  }
+
+  /** Removes the records of operations that ended (not pending ones) before `before` (epoch ms); answers how many. */
+  prune(before: number): Promise<number> {
+    return this.store.removeMany({ state: { $ne: "pending" }, updatedAt: { $lt: new Date(before).toISOString() } });
   }
 
   /** Nothing was done: the key is free again. */

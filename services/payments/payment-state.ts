@@ -2,7 +2,8 @@
  * The life of a payment transaction, in the one place it is decided:
  *
  *   (authorize) -> authorized | declined | failed
- *   failed      -> authorized | declined | failed   (the same key tried again)
+ *   (charge)    -> captured | declined | failed     (authorized and captured in one processor call)
+ *   failed      -> authorized | captured | declined | failed   (the same key tried again)
  *   authorized  -> captured | voided
  *   captured    -> partially_refunded | refunded
  *   partially_refunded -> partially_refunded | refunded
@@ -23,7 +24,7 @@ const TRANSITIONS: Record<PaymentStatus, readonly PaymentStatus[]> = {
   authorized: ["captured", "voided"],
   captured: ["partially_refunded", "refunded"],
   partially_refunded: ["partially_refunded", "refunded"],
-  failed: ["authorized", "declined", "failed"],
+  failed: ["authorized", "captured", "declined", "failed"],
   voided: [],
   refunded: [],
   declined: [],
@@ -91,9 +92,12 @@ export function planOperation(balance: Balance, op: PaymentOperation): Plan {
   }
 }
 
-/** The status an authorization attempt leaves; only a new transaction or a failed one may be (re)authorized. */
-export function authorizationStatus(outcome: "approved" | "declined" | "failed", previous: PaymentStatus | null): PaymentStatus {
-  const next: PaymentStatus = outcome === "approved" ? "authorized" : outcome;
+/**
+ * The status an authorization attempt leaves (a charge's approval is a
+ * capture); only a new transaction or a failed one may be (re)authorized.
+ */
+export function authorizationStatus(outcome: "approved" | "declined" | "failed", previous: PaymentStatus | null, capture = false): PaymentStatus {
+  const next: PaymentStatus = outcome === "approved" ? (capture ? "captured" : "authorized") : outcome;
   if (previous !== null && !canTransition(previous, next)) throw invalidTransition("authorize", previous);
   return next;
 }

@@ -26,7 +26,7 @@ import { cardBrand, cardRule, checkCard, last4, type CardBrand, type CardInput }
 import { isTransientGatewayError, type AuthorizeResult, type GatewayReceipt, type PaymentGateway } from "./payment-gateway";
 import { createGateway } from "./payment-gateways";
 import { authorizationStatus, planOperation, type PaymentOperation, type Plan } from "./payment-state";
-import { fingerprintOf, OPERATION_INDEXES, OperationLog, type OperationDoc } from "./payment-operations";
+import { fingerprintOf, OPERATION_INDEXES, OPERATION_RETENTION_MS, OperationLog, type OperationDoc } from "./payment-operations";
 import { AMOUNT_RULE, CURRENCY_RULE, declined, eventFacts, gatewayUnavailable, IDEMPOTENCY_KEY_RULE, toTransaction, TRANSACTION_ID_RULE, TRANSACTION_REF_PARAMS, type HistoryEntry, type Transaction, type TransactionDoc } from "./payment-records";
 import { retryWithBackoff } from "../../platform/retry";
 import { shopMetrics } from "../../platform/broker/metrics";
@@ -50,6 +50,7 @@ interface PaymentsVars {
   gateway: PaymentGateway;
   operationStore: DbAdapter;
   operations: OperationLog;
+  pruneTimer?: NodeJS.Timeout;
 }
 
 interface AuthorizeParams {
@@ -66,10 +67,14 @@ interface TransactionRef {
   idempotencyKey: string;
 }
 
+/** An authorization alone, or with its capture in the same processor call. */
+type CardOperation = "authorize" | "charge";
+
 interface PaymentsMethods extends DbMethods, OutboxMethods {
   createGateway(): PaymentGateway;
   callGateway<T>(operation: string, orderId: string, call: () => Promise<T>): Promise<T>;
-  authorizeOnce(ctx: ShopContext<AuthorizeParams>, op: OperationDoc, brand: CardBrand): Promise<Transaction>;
+  approveCard(ctx: ShopContext<AuthorizeParams>, kind: CardOperation): Promise<Transaction>;
+  authorizeOnce(ctx: ShopContext<AuthorizeParams>, op: OperationDoc, brand: CardBrand, kind: CardOperation): Promise<Transaction>;
   answerAuthorization(op: OperationDoc, doc: TransactionDoc): Promise<Transaction>;
   settle(ctx: ShopContext<TransactionRef>, operation: PaymentOperation): Promise<Transaction>;
   settleOnce(ctx: ShopContext<TransactionRef>, op: OperationDoc, operation: PaymentOperation, transactionId: string): Promise<Transaction>;
@@ -83,6 +88,7 @@ type PaymentsThis = Service<PaymentsSettings> & PaymentsVars & PaymentsMethods;
 
 const TRANSACTION_INDEXES = [{ fields: ["idempotencyKey"], unique: true }, { fields: ["orderId"] }];
 const POLL_MS = 20;
+const PRUNE_EVERY_MS = 3600 * 1000;
 /**
  * Durable (outbox, JetStream) is only `payment.refunded`, which notifications
  * acts on (docs/architecture.md "Events"). `payment.authorized`, `captured`,
@@ -92,12 +98,23 @@ const POLL_MS = 20;
  */
 const SIGNALLED_SETTLEMENTS = { capture: "payment.captured", void: "payment.voided" } as const;
 
-/** An authorization's event, from the transaction as its outcome stored it. */
-function authorizationEvent(doc: TransactionDoc): Record<string, unknown> {
+/** An authorization's (or a charge's) event, from the transaction as its outcome stored it. */
+function authorizationEvent(doc: TransactionDoc, kind: CardOperation): Record<string, unknown> {
   const reason = doc.status === "failed" ? "gateway_unavailable" : doc.declineReason;
-  return { ...eventFacts(doc), operation: "authorize", ...(reason ? { reason } : {}), at: doc.updatedAt };
+  const captured = doc.status === "captured" ? { captured: doc.captured } : {};
+  return { ...eventFacts(doc), operation: kind, ...captured, ...(reason ? { reason } : {}), at: doc.updatedAt };
 }
-/** What a trace of `authorize` may show: every param but the card. */
+const APPROVED_SIGNAL = { authorized: "payment.authorized", captured: "payment.captured" } as const;
+const CARD_PAYMENT_PARAMS = {
+  orderId: ORDER_ID_RULE,
+  userId: USER_ID_RULE,
+  amount: AMOUNT_RULE,
+  currency: CURRENCY_RULE,
+  card: cardRule,
+  idempotencyKey: IDEMPOTENCY_KEY_RULE,
+  $$strict: "remove",
+} as const;
+/** What a trace of `authorize` or `charge` may show: every param but the card. */
 const TRACED_AUTHORIZE_PARAMS = ["orderId", "userId", "amount", "currency", "idempotencyKey"];
 
 const now = () => new Date().toISOString();
@@ -124,25 +141,25 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
       visibility: "public",
       retryPolicy: { enabled: true },
       tracing: { tags: { params: TRACED_AUTHORIZE_PARAMS } },
-      params: {
-        orderId: ORDER_ID_RULE,
-        userId: USER_ID_RULE,
-        amount: AMOUNT_RULE,
-        currency: CURRENCY_RULE,
-        card: cardRule,
-        idempotencyKey: IDEMPOTENCY_KEY_RULE,
-        $$strict: "remove",
+      params: CARD_PAYMENT_PARAMS,
+      handler(this: PaymentsThis, ctx: ShopContext<AuthorizeParams>) {
+        return this.approveCard(ctx, "authorize");
       },
-      async handler(this: PaymentsThis, ctx: ShopContext<AuthorizeParams>) {
-        const { orderId, userId, amount, currency, card, idempotencyKey } = ctx.params;
-        const problems = checkCard(card, new Date());
-        if (problems.length > 0) throw unprocessable("The card was not accepted", problems);
-        const brand = cardBrand(card.number);
-        // No card number in the fingerprint: brand, last four and expiry tell a different card apart well enough.
-        const fingerprint = fingerprintOf({ orderId, userId, amount, currency, brand, last4: last4(card.number), expMonth: card.expMonth, expYear: card.expYear });
-        const claim = await this.operations.claim(idempotencyKey, "authorize", fingerprint);
-        if (!claim.run) return toTransaction(await this.recorded(claim.op.transactionId));
-        return this.operations.failOnError(claim.op, () => this.authorizeOnce(ctx, claim.op, brand));
+    },
+
+    /**
+     * Authorizes and captures `amount` in one processor call (automatic
+     * capture) and one operation record: the transaction (captured), or the
+     * answers of `authorize`. For a sale captured at once, as the checkout's;
+     * undone by `refund`.
+     */
+    charge: {
+      visibility: "public",
+      retryPolicy: { enabled: true },
+      tracing: { tags: { params: TRACED_AUTHORIZE_PARAMS } },
+      params: CARD_PAYMENT_PARAMS,
+      handler(this: PaymentsThis, ctx: ShopContext<AuthorizeParams>) {
+        return this.approveCard(ctx, "charge");
       },
     },
 
@@ -209,18 +226,19 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
     },
 
     /**
-     * For a checkout that gave up on its authorization (the call timed out):
-     * no authorization under `idempotencyKey` may happen from now on, also
-     * not a call of it still on its way. `closed`: none will; `running`: one
-     * runs now (ask again later); `done`: it ran (listByOrder has its outcome).
+     * For a checkout that gave up on its authorization or charge (`operation`;
+     * the call timed out): none under `idempotencyKey` may happen from now
+     * on, also not a call of it still on its way. `closed`: none will;
+     * `running`: one runs now (ask again later); `done`: it ran (listByOrder
+     * has its outcome).
      */
     closeAuthorization: {
       tracing: { tags: { params: true } },
       visibility: "public",
       retryPolicy: { enabled: true },
-      params: { idempotencyKey: IDEMPOTENCY_KEY_RULE, $$strict: "remove" },
-      async handler(this: PaymentsThis, ctx: ShopContext<{ idempotencyKey: string }>) {
-        const op = await this.operations.close(ctx.params.idempotencyKey, "authorize");
+      params: { idempotencyKey: IDEMPOTENCY_KEY_RULE, operation: { type: "enum", values: ["authorize", "charge"], default: "authorize" }, $$strict: "remove" },
+      async handler(this: PaymentsThis, ctx: ShopContext<{ idempotencyKey: string; operation: CardOperation }>) {
+        const op = await this.operations.close(ctx.params.idempotencyKey, ctx.params.operation);
         return { state: op.state === "closed" ? "closed" : op.state === "pending" ? "running" : "done" };
       },
     },
@@ -243,7 +261,19 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
       });
     },
 
-    async authorizeOnce(ctx: ShopContext<AuthorizeParams>, op: OperationDoc, brand: CardBrand) {
+    async approveCard(ctx: ShopContext<AuthorizeParams>, kind: CardOperation) {
+      const { orderId, userId, amount, currency, card, idempotencyKey } = ctx.params;
+      const problems = checkCard(card, new Date());
+      if (problems.length > 0) throw unprocessable("The card was not accepted", problems);
+      const brand = cardBrand(card.number);
+      // No card number in the fingerprint: brand, last four and expiry tell a different card apart well enough.
+      const fingerprint = fingerprintOf({ orderId, userId, amount, currency, brand, last4: last4(card.number), expMonth: card.expMonth, expYear: card.expYear });
+      const claim = await this.operations.claim(idempotencyKey, kind, fingerprint);
+      if (!claim.run) return toTransaction(await this.recorded(claim.op.transactionId));
+      return this.operations.failOnError(claim.op, () => this.authorizeOnce(ctx, claim.op, brand, kind));
+    },
+
+    async authorizeOnce(ctx: ShopContext<AuthorizeParams>, op: OperationDoc, brand: CardBrand, kind: CardOperation) {
       const { orderId, userId, amount, currency, card, idempotencyKey } = ctx.params;
       const previous = (await this.adapter.findOne({ idempotencyKey })) as TransactionDoc | null;
       const earlier = previous ? (this.adapter.afterRetrieveTransformID(previous, "id") as TransactionDoc) : null;
@@ -252,37 +282,39 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
 
       let result: AuthorizeResult | null = null;
       try {
-        result = await this.callGateway("authorize", orderId, () => this.gateway.authorize({ orderId, amount, currency, card, idempotencyKey }));
+        result = await this.callGateway(kind, orderId, () => this.gateway[kind]({ orderId, amount, currency, card, idempotencyKey }));
       } catch (err) {
-        if (!isTransientGatewayError(err)) this.logger.error(`Payment processor error on authorize of order ${orderId}: ${errorText(err)}`);
+        if (!isTransientGatewayError(err)) this.logger.error(`Payment processor error on ${kind} of order ${orderId}: ${errorText(err)}`);
       }
-      const status = authorizationStatus(result === null ? "failed" : result.approved ? "approved" : "declined", earlier?.status ?? null);
+      const status = authorizationStatus(result === null ? "failed" : result.approved ? "approved" : "declined", earlier?.status ?? null, kind === "charge");
       const reason = result === null ? "gateway_unavailable" : result.approved ? undefined : result.reason;
       const at = now();
       const fields = {
         status,
         gatewayRef: result?.approved ? result.gatewayRef : null,
+        captured: status === "captured" ? amount : 0,
         ...(result && !result.approved ? { declineReason: result.reason } : {}),
         updatedAt: at,
       };
-      const entry: HistoryEntry = { status, at, ...(reason ? { reason } : {}) };
+      const entry: HistoryEntry = { status, at, ...(reason ? { reason } : {}), ...(status === "captured" ? { amount } : {}) };
       const doc = (earlier
         ? await this.updateWhere({ _id: earlier.id, status: "failed" }, { $set: fields, $push: { history: entry } })
         : await this.insertEntity(
             {
               orderId, userId, amount, currency, brand, last4: last4(card.number), idempotencyKey, gateway: this.gateway.name,
-              captured: 0, refunded: 0, lock: null, history: [entry], createdAt: at, ...fields,
+              refunded: 0, lock: null, history: [entry], createdAt: at, ...fields,
             },
             "idempotencyKey",
           )) as TransactionDoc | null;
       if (!doc) throw conflict("The transaction changed meanwhile, try again", "CONCURRENT_UPDATE");
-      this.signal(ctx, status === "authorized" ? "payment.authorized" : "payment.failed", authorizationEvent(doc));
+      const approved = status === "authorized" || status === "captured";
+      this.signal(ctx, approved ? APPROVED_SIGNAL[status] : "payment.failed", authorizationEvent(doc, kind));
       // Once per decline: only the holder of the key gets here, and only when its write went through.
       if (status === "declined") shopMetrics(this.broker).paymentDeclined(reason ?? "card_declined");
 
       if (status === "failed") {
         await this.operations.fail(op, doc.id);
-        throw gatewayUnavailable("authorize", doc.id);
+        throw gatewayUnavailable(kind, doc.id);
       }
       return this.answerAuthorization(op, doc);
     },
@@ -430,9 +462,15 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
   async started() {
     this.operationStore = await openCollection(this, { collection: "payment_operations", database: "payments", indexes: OPERATION_INDEXES });
     this.operations = new OperationLog({ store: this.operationStore, leaseMs: this.settings.operationLeaseMs, pendingWaitMs: this.settings.pendingWaitMs });
+    // Hourly: finished operations' records past their retention (OPERATION_RETENTION_MS) go.
+    this.pruneTimer = setInterval(() => {
+      this.operations.prune(Date.now() - OPERATION_RETENTION_MS).catch((err: unknown) => this.logger.warn(`Pruning payment operations failed: ${errorText(err)}`));
+    }, PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
   },
 
   async stopped() {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     await this.operationStore?.disconnect();
   },
 };

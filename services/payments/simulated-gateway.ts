@@ -21,15 +21,15 @@ export const TEST_CARDS = {
 /** Keys remembered per process; old ones are forgotten first (a simulation, not a ledger). */
 const REMEMBERED_KEYS = 10_000;
 
-type Operation = "authorize" | "capture" | "void" | "refund";
+type Operation = "authorize" | "charge" | "capture" | "void" | "refund";
 
 const reference = (prefix: string) => `${prefix}_${randomHex(10)}`;
 
 export class SimulatedGateway implements PaymentGateway {
   readonly name = "simulated";
   /** Calls received, including repeats of a key: what tests count. */
-  readonly calls: Record<Operation, number> = { authorize: 0, capture: 0, void: 0, refund: 0 };
-  /** Holds actually placed (approved authorizations not answered from a key). */
+  readonly calls: Record<Operation, number> = { authorize: 0, charge: 0, capture: 0, void: 0, refund: 0 };
+  /** Holds and charges actually placed (approvals not answered from a key). */
   charges = 0;
   private readonly answers = new Map<string, AuthorizeResult | GatewayReceipt>();
   private readonly latencyMs: number;
@@ -38,10 +38,18 @@ export class SimulatedGateway implements PaymentGateway {
     this.latencyMs = opts.latencyMs;
   }
 
-  async authorize(req: AuthorizeRequest): Promise<AuthorizeResult> {
-    this.calls.authorize++;
+  authorize(req: AuthorizeRequest): Promise<AuthorizeResult> {
+    return this.approve("authorize", req);
+  }
+
+  charge(req: AuthorizeRequest): Promise<AuthorizeResult> {
+    return this.approve("charge", req);
+  }
+
+  private async approve(operation: "authorize" | "charge", req: AuthorizeRequest): Promise<AuthorizeResult> {
+    this.calls[operation]++;
     await this.processing();
-    const earlier = this.answers.get(`authorize:${req.idempotencyKey}`) as AuthorizeResult | undefined;
+    const earlier = this.answers.get(`${operation}:${req.idempotencyKey}`) as AuthorizeResult | undefined;
     if (earlier) return earlier;
 
     let result: AuthorizeResult;
@@ -56,10 +64,10 @@ export class SimulatedGateway implements PaymentGateway {
         // Nothing remembered: a transient failure is not an answer.
         throw new TransientGatewayError("Simulated processor error, try again");
       default:
-        result = { approved: true, gatewayRef: reference("sim_auth") };
+        result = { approved: true, gatewayRef: reference(operation === "charge" ? "sim_charge" : "sim_auth") };
         this.charges++;
     }
-    this.remember(`authorize:${req.idempotencyKey}`, result);
+    this.remember(`${operation}:${req.idempotencyKey}`, result);
     return result;
   }
 
@@ -75,7 +83,7 @@ export class SimulatedGateway implements PaymentGateway {
     return this.settle("refund", req);
   }
 
-  private async settle(operation: Exclude<Operation, "authorize">, req: SettleRequest): Promise<GatewayReceipt> {
+  private async settle(operation: Exclude<Operation, "authorize" | "charge">, req: SettleRequest): Promise<GatewayReceipt> {
     this.calls[operation]++;
     await this.processing();
     const key = `${operation}:${req.idempotencyKey}`;

@@ -11,13 +11,15 @@ import { type StockLine } from "../../contracts/stock-lines";
 
 /** What the DB mixin gives a service (mixins/db.mixin.ts). */
 export interface ProductWrites {
-  updateWhere(filter: Record<string, unknown>, update: Record<string, unknown>): Promise<Record<string, any> | null>;
+  updateWhere(filter: Record<string, unknown>, update: Record<string, unknown>, opts?: { cleans?: boolean }): Promise<Record<string, any> | null>;
   findEntityById(id: string): Promise<Record<string, any> | null>;
 }
 
 export interface LedgerHooks {
   /** After every change of `stock`, with the stock before it. */
   stockMoved(doc: ProductDoc, before: number): void;
+  /** After every change, with the stock before it: the ledger's writes leave cleaning the cache to this. */
+  changed(doc: ProductDoc, before: number): Promise<void>;
   /** A product to give back to or settle on is gone: units stay counted as reserved. */
   lost(message: string): void;
 }
@@ -26,8 +28,11 @@ const SELLABLE = { archived: { $ne: true } };
 
 export function productLedger(products: ProductWrites, hooks: LedgerHooks): StockLedger {
   const move = async (line: StockLine, filter: Record<string, unknown>, inc: Record<string, number>) => {
-    const doc = (await products.updateWhere({ _id: line.productId, ...filter }, { $inc: inc })) as ProductDoc | null;
-    if (doc && inc.stock) hooks.stockMoved(doc, doc.stock - inc.stock);
+    const doc = (await products.updateWhere({ _id: line.productId, ...filter }, { $inc: inc }, { cleans: false })) as ProductDoc | null;
+    if (!doc) return null;
+    const before = doc.stock - (inc.stock ?? 0);
+    await hooks.changed(doc, before);
+    if (inc.stock) hooks.stockMoved(doc, before);
     return doc;
   };
   const lost = (what: string, line: StockLine) => hooks.lost(`Could not ${what} ${line.quantity} of product ${line.productId}: the product is gone`);

@@ -35,6 +35,7 @@ import { toPage } from "../../contracts/paging";
 import { type StockLine } from "../../contracts/stock-lines";
 import { PRODUCT_ID_RULE } from "../../contracts/ids";
 import { answer, listOf } from "../../contracts/rest/answers";
+import { stockClean, stockCleanEvent, stockCleanPatterns, type StockClean } from "../../platform/broker/stock-cache-clean";
 
 export interface ProductsSettings extends ShopSettings {
   /** Moleculer cacher on get, list and categories (CATALOG_CACHE). */
@@ -64,6 +65,7 @@ interface ProductsMethods extends DbMethods {
   adjust(id: string, adjustment: StockAdjustment): Promise<{ doc: ProductDoc; before: number }>;
   announce(ctx: Context | undefined, doc: ProductDoc, change: string, fields: string[]): void;
   stockMoved(ctx: Context | undefined, doc: ProductDoc, before: number): void;
+  cleanStockOf(doc: ProductDoc, before: number): Promise<void>;
   stockLedger(): StockLedger;
   sweepReservations(): Promise<number>;
   countStockGauges(): Promise<void>;
@@ -358,6 +360,13 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
 
   actions: { ...catalogActions(), ...inventoryActions() },
 
+  events: {
+    // Another products node's stock change (this node's own cleaned its cacher already).
+    [stockCleanEvent("products")](this: ProductsThis, ctx: Context<StockClean>) {
+      if (ctx.nodeID !== this.broker.nodeID && this.broker.cacher) return this.broker.cacher.clean(stockCleanPatterns(this.fullName, ctx.params));
+    },
+  },
+
   methods: {
     async listedProduct(id: string) {
       const doc = (await this.adapter.findOne({ _id: id, ...LISTED })) as ProductDoc | null;
@@ -393,8 +402,27 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
       }
     },
 
+    /**
+     * The cache entries a reservation's write may have made stale, not the
+     * whole catalog (platform/broker/stock-cache-clean.ts). Moving only
+     * `reserved` (a commit) changes getMany's answers alone, which only
+     * products nodes cache: this node's are cleaned; another products node
+     * (MongoDB) may answer its own copy's older `reserved` until the cacher's
+     * TTL, and nothing decides on getMany's `reserved`.
+     */
+    async cleanStockOf(doc: ProductDoc, before: number) {
+      if (doc.stock === before) {
+        await this.broker.cacher?.clean(`${this.fullName}.getMany:**`);
+        return;
+      }
+      const clean = stockClean(String(doc.id), before, doc.stock);
+      this.broker.broadcast(stockCleanEvent(this.fullName), clean);
+      await this.broker.cacher?.clean(stockCleanPatterns(this.fullName, clean));
+    },
+
     stockLedger(): StockLedger {
       return productLedger(this, {
+        changed: (doc, before) => this.cleanStockOf(doc, before),
         stockMoved: (doc, before) => this.stockMoved(undefined, doc, before),
         lost: (message) => this.logger.error(message),
       });

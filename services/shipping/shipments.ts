@@ -99,6 +99,31 @@ export const ITEMS_RULE = {
   },
 } as const;
 
+/**
+ * A quote's lines may carry their weight (grams per unit), as the checkout
+ * read it from the catalog moments before: then the quote needs no second
+ * catalog read. Lines without one are weighed from the catalog.
+ */
+export const QUOTE_ITEMS_RULE = {
+  ...ITEMS_RULE,
+  items: { ...ITEMS_RULE.items, props: { ...ITEMS_RULE.items.props, weightGrams: { type: "number", integer: true, min: 0, max: 10_000_000, optional: true } } },
+} as const;
+
+/** A quote's line: its weight per unit when the caller knows it. */
+export interface WeighedLine extends StockLine {
+  weightGrams?: number;
+}
+
+/** The weights the lines carry, or null when one of them has none. */
+export function carriedWeights(items: WeighedLine[]): Map<string, number> | null {
+  const weights = new Map<string, number>();
+  for (const line of items) {
+    if (line.weightGrams === undefined) return null;
+    weights.set(line.productId, line.weightGrams);
+  }
+  return weights;
+}
+
 const optional = <R extends object>(rule: R) => ({ ...rule, optional: true });
 
 /** A quote needs only the country; the other address fields may come and are dropped. */

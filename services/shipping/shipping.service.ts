@@ -17,7 +17,7 @@ import { addressRule, type Address } from "../../contracts/address";
 
 import { assertCancellable, MOVING_STATUSES, nextStatus, type ShipmentStatus } from "./shipment-state";
 import { quoteShipping, serviceFor, RATE_CURRENCY, zoneOf, type Quote } from "./shipping-rates";
-import { ITEMS_RULE, QUOTE_ADDRESS_RULE, SHIPMENT_INDEXES, shipmentEvent, toShipment, totalWeight, trackingNumber, type Shipment, type ShipmentDoc } from "./shipments";
+import { carriedWeights, ITEMS_RULE, QUOTE_ADDRESS_RULE, QUOTE_ITEMS_RULE, SHIPMENT_INDEXES, shipmentEvent, toShipment, totalWeight, trackingNumber, type Shipment, type ShipmentDoc, type WeighedLine } from "./shipments";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
 import { ChannelsMixin, type ChannelHandler } from "../../mixins/channels.mixin";
 import { PoisonEventError } from "../../platform/events/dispatch";
@@ -40,7 +40,7 @@ interface ShippingVars {
 }
 
 interface ShippingMethods extends DbMethods {
-  weightOf(ctx: Context, items: StockLine[]): Promise<number>;
+  weightOf(ctx: Context, items: WeighedLine[]): Promise<number>;
   shipmentOf(orderId: string): Promise<ShipmentDoc | null>;
   move(ctx: Context | undefined, doc: ShipmentDoc, to: ShipmentStatus): Promise<ShipmentDoc | null>;
   announce(ctx: Context | undefined, doc: ShipmentDoc): void;
@@ -50,7 +50,7 @@ interface ShippingMethods extends DbMethods {
 type ShippingThis = Service<ShippingSettings> & ShippingVars & ShippingMethods;
 
 interface QuoteParams {
-  items: StockLine[];
+  items: WeighedLine[];
   address: Pick<Address, "country">;
   method: ShippingMethod;
   subtotal?: number;
@@ -110,7 +110,7 @@ const ShippingService: ServiceSchema<ShippingSettings, ShippingMethods, Shipping
       visibility: "public",
       retryPolicy: { enabled: true },
       params: {
-        items: ITEMS_RULE,
+        items: QUOTE_ITEMS_RULE,
         address: QUOTE_ADDRESS_RULE,
         method: METHOD_RULE,
         subtotal: { type: "number", integer: true, min: 0, optional: true },
@@ -247,10 +247,13 @@ const ShippingService: ServiceSchema<ShippingSettings, ShippingMethods, Shipping
   },
 
   methods: {
-    async weightOf(ctx: Context, items: StockLine[]) {
-      const ids = [...new Set(items.map((line) => line.productId))];
-      const products = await ctx.call<{ id: string; weightGrams?: number }[], { ids: string[] }>("products.getMany", { ids });
-      const weights = new Map(products.map((p) => [p.id, p.weightGrams ?? 0]));
+    async weightOf(ctx: Context, items: WeighedLine[]) {
+      let weights = carriedWeights(items);
+      if (!weights) {
+        const ids = [...new Set(items.map((line) => line.productId))];
+        const products = await ctx.call<{ id: string; weightGrams?: number }[], { ids: string[] }>("products.getMany", { ids });
+        weights = new Map(products.map((p) => [p.id, p.weightGrams ?? 0]));
+      }
       const { grams, unknown } = totalWeight(items, weights);
       if (unknown !== null) throw notFound("Product", { productId: unknown });
       return grams;

@@ -108,6 +108,35 @@ describe("the gateway's catalog cache", () => {
     expect(await categories()).toContainEqual({ name: "caller-cache", count: 2 });
   });
 
+  it("cleans by key on a reservation: only the answers that show the product, and lists only when it went in or out of stock", async () => {
+    const [sold, other] = [await created({ stock: 10, category: "by-key" }), await created({ stock: 5, category: "by-key-other" })];
+    const list = () => http.get<{ rows: Product[] }>("/products?category=by-key");
+    const otherList = () => http.get<{ total: number }>("/products?category=by-key-other&inStock=true");
+    const categories = () => http.get("/categories");
+    for (const read of [() => product(sold.id), () => product(other.id), list, otherList, categories]) await read();
+
+    const cleans = stats().cleans;
+    await catalog.call("products.reserve", { orderId: "by-key-1", items: [{ productId: sold.id, quantity: 2 }] });
+    await waitUntil(() => stats().cleans > cleans, { description: "the clean to reach the gateway", timeoutMs: 2000, intervalMs: 5 });
+    // What shows the product is read fresh.
+    expect((await product(sold.id)).body.stock).toBe(8);
+    expect((await list()).body.rows.map((row) => row.stock)).toEqual([8]);
+    // The rest stays in the gateway's memory: another product, a list without it, the category counts.
+    const hits = stats().hits;
+    await product(other.id);
+    await otherList();
+    await categories();
+    expect(stats().hits - hits).toBe(3);
+
+    // Out of stock: every list may have lost it (inStock), so every list is read fresh.
+    const before = stats().cleans;
+    await catalog.call("products.reserve", { orderId: "by-key-2", items: [{ productId: sold.id, quantity: 8 }] });
+    await waitUntil(() => stats().cleans > before, { description: "the clean to reach the gateway", timeoutMs: 2000, intervalMs: 5 });
+    const misses = stats().misses;
+    await otherList();
+    expect(stats().misses - misses).toBe(1);
+  });
+
   it("does not keep an answer that was under way when the product changed", async () => {
     const { id } = await created({ name: "Before" });
     // products.get is slowed down until the update has cleaned the caches.

@@ -21,7 +21,7 @@
  *
  * What the data says: the stock of every failed checkout is back (nothing
  * reserved), the carts are kept, every failed order is `failed` with nothing
- * authorized or captured for it (a checkout whose authorization went to the
+ * authorized or captured for it (a checkout whose charge went to the
  * crashed node does not know what became of it: its compensation is owed and
  * runs once payments answer again).
  */

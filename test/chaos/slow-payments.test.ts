@@ -9,15 +9,18 @@
  * Under a bounded load of checkouts every answer is 504 (the request timed
  * out) or 503 (a circuit breaker opened on the timeouts).
  *
- * Slow captures (4 s): the authorization went through, the capture did not
- * answer in time; the saga voids the authorization, and the capture that
- * lands afterwards takes nothing.
+ * The checkout charges in one call (payments.charge: authorized and
+ * captured at once).
  *
- * Slow authorizations (9 s): they land when every checkout has long been
+ * Slow charges (4 s): the charge did not answer in time; the saga closes
+ * its key at payments and releases the stock, and the charge that lands
+ * afterwards takes nothing.
+ *
+ * Slow charges (9 s): they land when every checkout has long been
  * answered and rolled back, and after the recovery sweeper has looked again
  * at each order (ORDER_STALE_AFTER 4 s, every second). Asserted: no order
  * holds money, no stock stays reserved, the carts are kept, no checkout
- * sent its authorization twice (no retry after the request's time was up).
+ * sent its charge twice (no retry after the request's time was up).
  * Once the fault is lifted, the same Idempotency-Key checks out anew (its
  * first answer was a transient 504/503) and is charged once; sent again, it
  * answers that same order.
@@ -46,8 +49,8 @@ import {
 const REQUEST_TIMEOUT_MS = 2000;
 const STALE_AFTER_SEC = 4;
 /** Above the request timeout, the saga's lease and a sweep together: the calls land after the sweeper's second look. */
-const AUTHORIZE_LATENCY_MS = 9000;
-const CAPTURE_LATENCY_MS = 4000;
+const LATE_CHARGE_MS = 9000;
+const SLOW_CHARGE_MS = 4000;
 const STOCK = 100;
 const BUYERS = 8;
 
@@ -146,49 +149,49 @@ describe("chaos 5: payments slower than the request timeout", () => {
     return orders;
   }
 
-  it("slow captures: 504 or 503, the authorization is voided and the capture that lands later takes nothing", async () => {
+  it("slow charges: 504 or 503, the charge's key is closed and the charge that lands later takes nothing", async () => {
     const { http } = shop;
     const productId = await data.createProduct(STOCK);
     const buyers: Shopper[] = [];
     for (let i = 0; i < BUYERS / 2; i++) buyers.push(await shopperWithCart(http, productId));
 
-    await setFaults([{ target: "payments.capture", latencyMs: CAPTURE_LATENCY_MS }]);
-    // One checkout each: every one authorizes, then waits for its capture.
+    await setFaults([{ target: "payments.charge", latencyMs: SLOW_CHARGE_MS }]);
+    // One checkout each: every one reserves, then waits for its charge.
     const { load } = await checkoutsUnderFault(buyers, 500);
-    await slowCallsLanded(buyers, "payments.capture", CAPTURE_LATENCY_MS);
+    await slowCallsLanded(buyers, "payments.charge", SLOW_CHARGE_MS);
     await setFaults([]);
 
     const orders = await nothingHeld(buyers, productId);
-    // The authorization went through and was voided by the saga; the late capture found it voided.
+    // The saga closed the charge's key while the call was on its way: it landed on a closed key and made no transaction.
     for (const { order, transactions } of orders) {
-      expect({ order: order.id, transactions: transactions.map((tx) => [tx.status, tx.captured]) }).toEqual({ order: order.id, transactions: [["voided", 0]] });
+      expect({ order: order.id, transactions: transactions.map((tx) => [tx.status, tx.captured]) }).toEqual({ order: order.id, transactions: [] });
     }
 
     phases.push({
-      name: "capture",
+      name: "charge",
       load,
-      checks: `capture +${CAPTURE_LATENCY_MS} ms: ${load.statusCounts["504"] ?? 0}x 504, ${load.statusCounts["503"] ?? 0}x 503; ${orders.length} orders failed, authorization voided, nothing captured, reserved 0, carts kept`,
+      checks: `charge +${SLOW_CHARGE_MS} ms: ${load.statusCounts["504"] ?? 0}x 504, ${load.statusCounts["503"] ?? 0}x 503; ${orders.length} orders failed, nothing charged, reserved 0, carts kept`,
     });
   }, 120_000);
 
-  it("slow authorizations: 504 or 503, and the ones that land later charge nobody and hold nothing; the same key then pays once", async () => {
+  it("charges landing after the sweeper's look: 504 or 503, they charge nobody and hold nothing; the same key then pays once", async () => {
     const { cluster, http } = shop;
     const productId = await data.createProduct(STOCK);
     const buyers: Shopper[] = [];
     for (let i = 0; i < BUYERS; i++) buyers.push(await shopperWithCart(http, productId));
-    const authorizeCalls = () => requestMetric(cluster, paymentsNode.nodeID, "moleculer.request.total", "payments.authorize", "local");
-    const callsBefore = await authorizeCalls();
+    const chargeCalls = () => requestMetric(cluster, paymentsNode.nodeID, "moleculer.request.total", "payments.charge", "local");
+    const callsBefore = await chargeCalls();
 
-    await setFaults([{ target: "payments.authorize", latencyMs: AUTHORIZE_LATENCY_MS }]);
+    await setFaults([{ target: "payments.charge", latencyMs: LATE_CHARGE_MS }]);
     const { load, firstKeys } = await checkoutsUnderFault(buyers, 5000);
-    await slowCallsLanded(buyers, "payments.authorize", AUTHORIZE_LATENCY_MS);
+    await slowCallsLanded(buyers, "payments.charge", LATE_CHARGE_MS);
 
     const afterFault = await nothingHeld(buyers, productId);
-    // Each checkout sent its authorization once at most: none was retried once the request's time was up.
-    const authorizations = (await authorizeCalls()) - callsBefore;
-    expect(authorizations).toBeGreaterThan(0);
-    expect(authorizations).toBeLessThanOrEqual(afterFault.length);
-    const voided = afterFault.filter(({ transactions }) => transactions.some((tx) => tx.status === "voided")).length;
+    // Each checkout sent its charge once at most: none was retried once the request's time was up.
+    const charges = (await chargeCalls()) - callsBefore;
+    expect(charges).toBeGreaterThan(0);
+    expect(charges).toBeLessThanOrEqual(afterFault.length);
+    const refunded = afterFault.filter(({ transactions }) => transactions.some((tx) => tx.status === "refunded")).length;
     const untouched = afterFault.filter(({ transactions }) => transactions.length === 0).length;
 
     // Payments are fast again: the first key of each buyer checks out anew (once the breakers let it through), charged once.
@@ -231,11 +234,11 @@ describe("chaos 5: payments slower than the request timeout", () => {
     for (const buyer of buyers) expect(await data.cart(buyer.userId)).toEqual([]);
 
     phases.push({
-      name: "authorize",
+      name: "late charge",
       load,
       checks:
-        `authorize +${AUTHORIZE_LATENCY_MS} ms: ${load.statusCounts["504"] ?? 0}x 504, ${load.statusCounts["503"] ?? 0}x 503; once landed, ${afterFault.length} orders failed ` +
-        `holding nothing (${untouched} never authorized, ${voided} voided), reserved 0, carts kept, ${authorizations} slow authorize calls in all; ` +
+        `charge +${LATE_CHARGE_MS} ms: ${load.statusCounts["504"] ?? 0}x 504, ${load.statusCounts["503"] ?? 0}x 503; once landed, ${afterFault.length} orders failed ` +
+        `holding nothing (${untouched} never charged, ${refunded} refunded), reserved 0, carts kept, ${charges} slow charge calls in all; ` +
         `same key retried: ${BUYERS} paid, each captured once, replay = same order`,
     });
 

@@ -1,8 +1,8 @@
 /**
  * services/orders/checkout/checkout-calls.ts with a scripted stand-in for ctx.call: how the
- * forward steps of a checkout (reserve, authorize, capture) retry within the
- * request's time, which failure they end with, and how payment() closes an
- * authorization that may still be on its way.
+ * forward steps of a checkout (reserve, charge) retry within the
+ * request's time, which failure they end with, and how payment() closes a
+ * charge that may still be on its way.
  */
 import { Errors } from "moleculer";
 import { checkoutCalls, type Call } from "../../services/orders/checkout/checkout-calls";
@@ -57,7 +57,7 @@ interface Step {
   params: Record<string, unknown>;
 }
 
-const STEPS: Record<"reserve" | "authorize" | "capture", Step> = {
+const STEPS: Record<"reserve" | "charge", Step> = {
   reserve: {
     action: "products.reserve",
     run: (calls) => calls.reserve(ORDER),
@@ -65,19 +65,12 @@ const STEPS: Record<"reserve" | "authorize" | "capture", Step> = {
     result: undefined,
     params: { orderId: "o-1", items: [{ productId: "p-1", quantity: 2 }] },
   },
-  authorize: {
-    action: "payments.authorize",
-    run: (calls) => calls.authorize(ORDER, CARD),
-    answer: tx("tx-1", "authorized"),
-    result: facts("tx-1", "authorized"),
-    params: { orderId: "o-1", userId: "u-1", amount: 2500, currency: "USD", card: CARD, idempotencyKey: "o-1:authorize" },
-  },
-  capture: {
-    action: "payments.capture",
-    run: (calls) => calls.capture(ORDER, "tx-1"),
+  charge: {
+    action: "payments.charge",
+    run: (calls) => calls.charge(ORDER, CARD),
     answer: tx("tx-1", "captured"),
     result: facts("tx-1", "captured"),
-    params: { transactionId: "tx-1", idempotencyKey: "o-1:capture" },
+    params: { orderId: "o-1", userId: "u-1", amount: 2500, currency: "USD", card: CARD, idempotencyKey: "o-1:charge" },
   },
 };
 
@@ -136,41 +129,41 @@ describe.each(Object.entries(STEPS))("the forward step %s", (_name, step) => {
   });
 });
 
-describe("authorize fails with the first failure that may have reached payments", () => {
-  const ACTION = "payments.authorize";
+describe("charge fails with the first failure that may have reached payments", () => {
+  const ACTION = "payments.charge";
 
   it("a timeout, then no node left: the timeout (the first call may still land)", async () => {
     const first = timeout(ACTION);
-    const { error, attempts } = await forward(STEPS.authorize, first, noNode(ACTION));
+    const { error, attempts } = await forward(STEPS.charge, first, noNode(ACTION));
     expect(attempts).toHaveLength(2);
     expect(error).toBe(first);
-    expect(isDefinitive(error)).toBe(false); // so the saga undoes an authorization that may exist
+    expect(isDefinitive(error)).toBe(false); // so the saga refunds a charge that may exist
   });
 
   it("a timeout, then 409 key in progress (the first call is running): the timeout", async () => {
     const first = timeout(ACTION);
-    const { error, attempts } = await forward(STEPS.authorize, first, conflict("busy", "IDEMPOTENCY_KEY_IN_PROGRESS"));
+    const { error, attempts } = await forward(STEPS.charge, first, conflict("busy", "IDEMPOTENCY_KEY_IN_PROGRESS"));
     expect(attempts).toHaveLength(2);
     expect(error).toBe(first);
   });
 
   it("two timeouts, then payments unavailable: the first timeout", async () => {
     const first = timeout(ACTION);
-    const { error, attempts } = await forward(STEPS.authorize, first, timeout(ACTION), unavailable("payments is down"));
+    const { error, attempts } = await forward(STEPS.charge, first, timeout(ACTION), unavailable("payments is down"));
     expect(attempts).toHaveLength(3);
     expect(error).toBe(first);
   });
 
   it("a timeout, then a decline: the decline (402), payments' final word on the key", async () => {
     const decline = declined("insufficient_funds", "tx-1");
-    const { error, attempts } = await forward(STEPS.authorize, timeout(ACTION), decline);
+    const { error, attempts } = await forward(STEPS.charge, timeout(ACTION), decline);
     expect(attempts).toHaveLength(2);
     expect(error).toBe(decline);
   });
 
   it("only refusals that certainly did nothing: the last of them", async () => {
     const last = noNode(ACTION);
-    const { error } = await forward(STEPS.authorize, unavailable("payments is down"), last);
+    const { error } = await forward(STEPS.charge, unavailable("payments is down"), last);
     expect(error).toBe(last);
   });
 });
@@ -193,7 +186,7 @@ describe("reserve", () => {
 
 describe("the order's payment, for undoing it", () => {
   const LIST = { action: "payments.listByOrder", params: { orderId: "o-1" }, opts: { retries: 2 } };
-  const CLOSE = { action: "payments.closeAuthorization", params: { idempotencyKey: "o-1:authorize" }, opts: { retries: 2 } };
+  const CLOSE = { action: "payments.closeAuthorization", params: { idempotencyKey: "o-1:charge", operation: "charge" }, opts: { retries: 2 } };
   const payment = (detached: Call, opts?: { closeAuthorization?: boolean }) => checkoutCalls(untouched, detached).payment(ORDER, opts);
 
   it("is the transaction that moved money; declined and failed attempts do not count, and nothing is closed", async () => {
@@ -208,20 +201,20 @@ describe("the order's payment, for undoing it", () => {
     expect(attempts).toEqual([LIST]);
   });
 
-  it("with closeAuthorization and none yet: closes the authorization's key; closed means none ever will (null)", async () => {
+  it("with closeAuthorization and none yet: closes the charge's key; closed means none ever will (null)", async () => {
     const { call, attempts } = scripted([], { state: "closed" });
     expect(await payment(call, { closeAuthorization: true })).toBeNull();
     expect(attempts).toEqual([LIST, CLOSE]);
   });
 
-  it("with closeAuthorization, an authorization still running is a 409 AUTHORIZATION_RUNNING (try again later)", async () => {
+  it("with closeAuthorization, a charge still running is a 409 AUTHORIZATION_RUNNING (try again later)", async () => {
     const { call } = scripted([], { state: "running" });
     await expect(payment(call, { closeAuthorization: true })).rejects.toMatchObject({ code: 409, type: "AUTHORIZATION_RUNNING", data: { orderId: "o-1" } });
   });
 
-  it("with closeAuthorization, an authorization that ran between the two looks is looked up again", async () => {
-    const { call, attempts } = scripted([], { state: "done" }, [tx("tx-1", "authorized")]);
-    expect(await payment(call, { closeAuthorization: true })).toEqual(facts("tx-1", "authorized"));
+  it("with closeAuthorization, a charge that ran between the two looks is looked up again", async () => {
+    const { call, attempts } = scripted([], { state: "done" }, [tx("tx-1", "captured")]);
+    expect(await payment(call, { closeAuthorization: true })).toEqual(facts("tx-1", "captured"));
     expect(attempts).toEqual([LIST, CLOSE, LIST]);
   });
 });

@@ -49,8 +49,7 @@ class StandIns implements SagaCalls {
   }
 
   reserve = () => this.step("reserve", () => void (this.reservation = "reserved"));
-  authorize = () => this.step("authorize", () => (this.tx = { transactionId: "tx-1", status: "authorized", brand: "visa", last4: "4242" }));
-  capture = () => this.step("capture", () => (this.tx = { ...(this.tx as PaymentFacts), status: "captured" }));
+  charge = () => this.step("charge", () => (this.tx = { transactionId: "tx-1", status: "captured", brand: "visa", last4: "4242" }));
   commit = () => this.step("commit", () => void (this.reservation = "committed"));
   clearCart = () => this.step("clearCart", () => undefined);
   release = () =>
@@ -136,11 +135,11 @@ async function expireLease(order: OrderDoc): Promise<OrderDoc> {
 }
 
 describe("a checkout that goes through", () => {
-  it("reserves, authorizes, captures, commits, marks paid, clears the cart and tells", async () => {
+  it("reserves, charges, commits, marks paid, clears the cart and tells", async () => {
     const h = harness();
     const order = await h.saga.run(await pendingOrder(), CARD);
-    expect(h.shop.log).toEqual(["reserve", "authorize", "capture", "commit", "clearCart"]);
-    expect(h.steps).toEqual(["reserved", "authorized", "captured", "committed", "paid"]);
+    expect(h.shop.log).toEqual(["reserve", "charge", "commit", "clearCart"]);
+    expect(h.steps).toEqual(["reserved", "captured", "committed", "paid"]);
     expect(order).toMatchObject({
       status: "paid",
       payment: { status: "captured", transactionId: "tx-1", brand: "visa", last4: "4242" },
@@ -151,7 +150,7 @@ describe("a checkout that goes through", () => {
     expect(outcomeOf(h.settled[0])).toMatchObject({ outcome: { status: 201, body: { id: order.id, status: "paid" } }, retryable: false });
   });
 
-  it("writes the order only where recovery needs it: authorized (before the capture), paid, and done", async () => {
+  it("writes the order only where recovery needs it: paid, and done (nothing between its creation and the charge)", async () => {
     const h = harness();
     const created = await pendingOrder();
     const writes: string[] = [];
@@ -165,7 +164,7 @@ describe("a checkout that goes through", () => {
     } finally {
       adapter.updateOneWhere = updateOneWhere;
     }
-    expect(writes).toEqual(["authorized", "paid", "saga.cartCleared,saga.published,saga.leaseUntil"]);
+    expect(writes).toEqual(["paid", "saga.cartCleared,saga.published,saga.leaseUntil"]);
   });
 
   it("stays paid when the cart cannot be cleared", async () => {
@@ -179,22 +178,22 @@ describe("a checkout that goes through", () => {
 describe("a checkout that fails", () => {
   it("declined: gives the stock back, touches no payment, fails with the 402", async () => {
     const h = harness();
-    h.shop.fail("authorize", refused(402, "PAYMENT_DECLINED", { reason: "card_declined" }));
+    h.shop.fail("charge", refused(402, "PAYMENT_DECLINED", { reason: "card_declined" }));
     const order = await h.saga.run(await pendingOrder(), CARD);
-    expect(h.shop.log).toEqual(["reserve", "authorize", "release"]);
+    expect(h.shop.log).toEqual(["reserve", "charge", "release"]);
     expect(h.shop.reservation).toBe("released");
     expect(order).toMatchObject({ status: "failed", payment: { status: "declined" }, failure: { code: 402, type: "PAYMENT_DECLINED", data: { reason: "card_declined", orderId: order.id } }, saga: { cleanup: false } });
     expect(h.events).toEqual(["order.failed"]);
     expect(outcomeOf(order).retryable).toBe(false);
   });
 
-  it("authorization timed out after the processor approved: the authorization is found and voided, and checked again later", async () => {
+  it("charge timed out after the processor charged: the charge is found and refunded, and checked again later", async () => {
     const h = harness();
-    h.shop.fail("authorize", timeout("payments.authorize"), "after");
+    h.shop.fail("charge", timeout("payments.charge"), "after");
     const order = await h.saga.run(await pendingOrder(), CARD);
-    expect(h.shop.log).toEqual(["reserve", "authorize", "payment", "voidPayment", "release"]);
-    expect(h.shop.tx?.status).toBe("voided");
-    expect(order).toMatchObject({ status: "failed", failure: { code: 504 }, payment: { status: "voided" }, saga: { cleanup: true } });
+    expect(h.shop.log).toEqual(["reserve", "charge", "payment", "refund", "release"]);
+    expect(h.shop.tx?.status).toBe("refunded");
+    expect(order).toMatchObject({ status: "failed", failure: { code: 504 }, payment: { status: "refunded" }, saga: { cleanup: true } });
     expect(outcomeOf(order).retryable).toBe(true);
 
     const later = await h.saga.resume(await expireLease(order));
@@ -215,12 +214,13 @@ describe("a checkout that fails", () => {
     expect(later).toMatchObject({ status: "failed", saga: { cleanup: false } });
   });
 
-  it("capture failed: voids the authorization and releases the stock; a 503 the client may retry", async () => {
+  it("charge refused by payments (processor down): nothing to undo but the stock; a 503 the client may retry", async () => {
     const h = harness();
-    h.shop.fail("capture", unavailable("payments"));
+    h.shop.fail("charge", unavailable("payments"));
     const order = await h.saga.run(await pendingOrder(), CARD);
-    expect(h.shop.log).toEqual(["reserve", "authorize", "capture", "payment", "voidPayment", "release"]);
-    expect(order).toMatchObject({ status: "failed", failure: { code: 503 }, payment: { status: "voided" } });
+    expect(h.shop.log).toEqual(["reserve", "charge", "release"]);
+    expect(h.shop.reservation).toBe("released");
+    expect(order).toMatchObject({ status: "failed", failure: { code: 503 }, saga: { cleanup: false } });
     expect(outcomeOf(order).retryable).toBe(true);
   });
 
@@ -234,7 +234,7 @@ describe("a checkout that fails", () => {
 
   it("a compensation that cannot run now is owed, and paid by a later run", async () => {
     const h = harness();
-    h.shop.fail("authorize", refused(402, "PAYMENT_DECLINED", { reason: "card_declined" }));
+    h.shop.fail("charge", refused(402, "PAYMENT_DECLINED", { reason: "card_declined" }));
     h.shop.fail("release", unavailable("products"), "before", 1);
     const order = await h.saga.run(await pendingOrder(), CARD);
     expect(order).toMatchObject({ status: "failed", saga: { cleanup: true } });
@@ -264,15 +264,15 @@ describe("after the payment is captured", () => {
 });
 
 describe("a cancel during the checkout", () => {
-  it("stops the saga at its next step, before the capture: the authorization is voided, the stock released", async () => {
+  it("stops the saga before the charge: nothing is charged, the stock released", async () => {
     const h = harness();
     const created = await pendingOrder();
-    h.shop.during.set("authorize", async () => {
+    h.shop.during.set("reserve", async () => {
       await adapter.updateOneWhere({ _id: created.id }, { $set: { "saga.cancelRequested": true } });
     });
     const order = await h.saga.run(created, CARD);
-    expect(h.shop.log).not.toContain("capture");
-    expect(h.shop.tx?.status).toBe("voided");
+    expect(h.shop.log).toEqual(["reserve", "release"]);
+    expect(h.shop.tx).toBeNull();
     expect(h.shop.reservation).toBe("released");
     expect(order).toMatchObject({ status: "cancelled", failure: { code: 409, type: "ORDER_CANCELLED" } });
     expect(h.events).toEqual(["order.cancelled"]);
@@ -283,17 +283,17 @@ describe("a saga that lost its lease", () => {
   it("stops without undoing anything: the new owner decides", async () => {
     const h = harness();
     const created = await pendingOrder();
-    h.shop.during.set("authorize", async () => {
+    h.shop.during.set("reserve", async () => {
       await adapter.updateOneWhere({ _id: created.id }, { $set: { "saga.owner": "someone-else" } });
     });
     await expect(h.saga.run(created, CARD)).rejects.toBeInstanceOf(LeaseLost);
-    expect(h.shop.log).toEqual(["reserve", "authorize"]);
+    expect(h.shop.log).toEqual(["reserve"]);
     expect(h.shop.reservation).toBe("reserved");
   });
 });
 
 describe("recovery of a stopped saga", () => {
-  it("after the authorization: rolls back, the answer a transient 503 CHECKOUT_INTERRUPTED", async () => {
+  it("after an authorization (a saga from before the charge): rolls back, the answer a transient 503 CHECKOUT_INTERRUPTED", async () => {
     const h = harness();
     h.shop.reservation = "reserved";
     h.shop.tx = { transactionId: "tx-9", status: "authorized", brand: "visa", last4: "4242" };
@@ -305,13 +305,12 @@ describe("recovery of a stopped saga", () => {
     expect(outcomeOf(order).retryable).toBe(true);
   });
 
-  it("after a capture that was never recorded: payments says captured, so it goes forward to paid", async () => {
+  it("after a charge that was never recorded: payments says captured, so it goes forward to paid", async () => {
     const h = harness();
     h.shop.reservation = "reserved";
     h.shop.tx = { transactionId: "tx-9", status: "captured", brand: "visa", last4: "4242" };
     const created = await pendingOrder();
-    const stopped = await book.record(created, "authorized", { "saga.reserved": true, "saga.authorized": true });
-    const order = await h.saga.resume((await book.claim(await expireLease(stopped))) as OrderDoc);
+    const order = await h.saga.resume((await book.claim(await expireLease(created))) as OrderDoc);
     expect(order).toMatchObject({ status: "paid", payment: { status: "captured", transactionId: "tx-9" } });
     expect(h.shop.reservation).toBe("committed");
   });
@@ -327,12 +326,11 @@ describe("failure classification", () => {
     expect(isDefinitive(new Error("boom"))).toBe(false);
   });
 
-  it("undoes the payment once an authorization may exist, and a timed-out step once more later", () => {
+  it("undoes the payment once a charge may exist, and a timed-out step once more later", () => {
     expect(compensationPlan("reserve", false)).toEqual({ stock: true, payment: false, recheck: true });
     expect(compensationPlan("reserve", true)).toEqual({ stock: true, payment: false, recheck: false });
-    expect(compensationPlan("authorize", true)).toEqual({ stock: true, payment: false, recheck: false });
-    expect(compensationPlan("authorize", false)).toEqual({ stock: true, payment: true, recheck: true });
-    expect(compensationPlan("capture", true)).toEqual({ stock: true, payment: true, recheck: false });
+    expect(compensationPlan("charge", true)).toEqual({ stock: true, payment: false, recheck: false });
+    expect(compensationPlan("charge", false)).toEqual({ stock: true, payment: true, recheck: true });
     expect(compensationPlan("commit", true)).toEqual({ stock: true, payment: true, recheck: false });
   });
 

@@ -107,3 +107,21 @@ describe("taking over", () => {
     expect((await log().claim("k", "void", FP, "tx-1")).run).toBe(true);
   });
 });
+
+describe("pruning", () => {
+  it("removes the records of operations that ended before the cut-off, never a pending one", async () => {
+    const ops = log();
+    const done = await ops.claim("done", "charge", FP);
+    await ops.succeed(done.op, "tx-1");
+    const failed = await ops.claim("failed", "capture", FP, "tx-2");
+    await ops.fail(failed.op);
+    await ops.claim("running", "capture", FP, "tx-3");
+    clock += 1000;
+    const recent = await ops.claim("recent", "charge", FP);
+    await ops.succeed(recent.op, "tx-4");
+
+    expect(await ops.prune(clock - 500)).toBe(2);
+    const left = (await store.find({ query: {} })) as { key: string }[];
+    expect(left.map((doc) => doc.key).sort()).toEqual(["recent", "running"]);
+  });
+});

@@ -42,6 +42,12 @@ export async function startPayments(opts: { settings?: Partial<PaymentsSettings>
   return { platform, broker: platform.broker, seen, gateway: gatewayOf(platform.broker) };
 }
 
+/** The records of the payments service's idempotency keys (payment_operations) under `key`. */
+export function operationsOf(broker: ServiceBroker, key: string): Promise<Record<string, unknown>[]> {
+  const store = (broker.getLocalService("payments") as unknown as { operationStore: { find(params: { query: Record<string, unknown> }): Promise<Record<string, unknown>[]> } }).operationStore;
+  return store.find({ query: { key } });
+}
+
 export function gatewayOf(broker: ServiceBroker): SimulatedGateway {
   return (broker.getLocalService("payments") as unknown as { gateway: SimulatedGateway }).gateway;
 }
@@ -51,11 +57,11 @@ export function gatewayOf(broker: ServiceBroker): SimulatedGateway {
  * operation fail transiently: a processor that recovers.
  */
 export class FlakyGateway extends SimulatedGateway {
-  constructor(private readonly failures: Partial<Record<"authorize" | "capture" | "void" | "refund", number>>) {
+  constructor(private readonly failures: Partial<Record<"authorize" | "charge" | "capture" | "void" | "refund", number>>) {
     super({ latencyMs: 0 });
   }
 
-  private trip(op: "authorize" | "capture" | "void" | "refund"): void {
+  private trip(op: "authorize" | "charge" | "capture" | "void" | "refund"): void {
     const left = this.failures[op] ?? 0;
     if (left > 0) {
       this.failures[op] = left - 1;
@@ -66,6 +72,11 @@ export class FlakyGateway extends SimulatedGateway {
   override async authorize(req: Parameters<SimulatedGateway["authorize"]>[0]) {
     this.trip("authorize");
     return super.authorize(req);
+  }
+
+  override async charge(req: Parameters<SimulatedGateway["charge"]>[0]) {
+    this.trip("charge");
+    return super.charge(req);
   }
 
   override async capture(req: SettleRequest) {

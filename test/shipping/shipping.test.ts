@@ -63,6 +63,22 @@ describe("quote", () => {
     expect(await quote({ items, address: { country: "US" }, method: "express" })).toMatchObject({ amount: 1299 + 3 * 200, carrier: "SwiftExpress", estimatedDays: 2 });
   });
 
+  it("weighs lines that carry their weight per unit (the checkout's) without reading the catalog", async () => {
+    const calls = platform.getManyCalls.length;
+    const weighed = [
+      { productId: "p-book", quantity: 3, weightGrams: 500 },
+      { productId: "p-light", quantity: 1, weightGrams: 50 },
+    ];
+    expect(await quote({ items: weighed, address: { country: "US" }, method: "standard" })).toMatchObject({ weightGrams: 1550, amount: 499 + 3 * 100 });
+    expect(platform.getManyCalls.length).toBe(calls);
+    // One line without its weight: the catalog weighs them all.
+    const mixed = [weighed[0], { productId: "p-light", quantity: 1 }];
+    expect(await quote({ items: mixed, address: { country: "US" }, method: "standard" })).toMatchObject({ weightGrams: 1550 });
+    expect(platform.getManyCalls.length - calls).toBe(1);
+    const refused = await refusal(quote({ items: [{ productId: "p-book", quantity: 1, weightGrams: -1 }], address: { country: "US" }, method: "standard" }));
+    expect(refused.data.map((d: { field: string }) => d.field)).toEqual(["items[0].weightGrams"]);
+  });
+
   it("prices by the destination's zone", async () => {
     const one = [{ productId: "p-light", quantity: 1 }];
     expect(await quote({ items: one, address: { country: "mx" }, method: "standard" })).toMatchObject({ zone: "regional", amount: 999 });

@@ -5,10 +5,10 @@
  * a recovery after a crash or a second node repeats the same request and
  * gets its first answer:
  *   products.reserve/commit/release/restock   idempotent per orderId
- *   payments.authorize   `${orderId}:authorize`      payments.capture  `${orderId}:capture`
- *   payments.void        `${orderId}:void`           payments.refund   `${orderId}:refund` (failed checkout)
+ *   payments.charge      `${orderId}:charge`         payments.refund   `${orderId}:refund` (failed checkout)
  *                                                    or `${orderId}:cancel-refund` (cancelled sale)
- *   payments.closeAuthorization `${orderId}:authorize` (the authorization's own key: no late one after it)
+ *   payments.void        `${orderId}:void`           (an authorization of a saga before the charge)
+ *   payments.closeAuthorization `${orderId}:charge` (the charge's own key: no late one after it)
  * That is also why these calls may be retried by the broker (`retries`):
  * each callee declares `retryPolicy` on exactly these actions. The forward
  * steps are retried here instead (forwardStep), within the request's time.
@@ -37,6 +37,7 @@ const NO_MONEY = new Set(["declined", "failed"]);
 
 const facts = (tx: Transaction): PaymentFacts => ({ transactionId: String(tx.id), status: tx.status, brand: tx.brand, last4: tx.last4 });
 const lines = (order: OrderDoc) => order.items.map(({ productId, quantity }) => ({ productId, quantity }));
+const chargeKey = (order: OrderDoc) => `${order.id}:charge`;
 const isNotFound = (err: unknown) => (err as { code?: unknown } | null)?.code === 404;
 
 /** Backoff of forwardStep's retries, as the broker's retryPolicy (moleculer.config.ts). */
@@ -95,13 +96,9 @@ export function checkoutCalls(forward: Call, detached: Call): SagaCalls {
       }
     },
 
-    async authorize(order, card: CardInput) {
-      const params = { orderId: order.id, userId: order.userId, amount: order.total, currency: order.currency, card, idempotencyKey: `${order.id}:authorize` };
-      return facts(await forwardStep<Transaction>(forward, "payments.authorize", params, { uncertain: true }));
-    },
-
-    async capture(order, transactionId) {
-      return facts(await forwardStep<Transaction>(forward, "payments.capture", { transactionId, idempotencyKey: `${order.id}:capture` }));
+    async charge(order, card: CardInput) {
+      const params = { orderId: order.id, userId: order.userId, amount: order.total, currency: order.currency, card, idempotencyKey: chargeKey(order) };
+      return facts(await forwardStep<Transaction>(forward, "payments.charge", params, { uncertain: true }));
     },
 
     async commit(order) {
@@ -133,8 +130,9 @@ export function checkoutCalls(forward: Call, detached: Call): SagaCalls {
       };
       const found = await moved();
       if (found || !opts.closeAuthorization) return found;
-      const { state } = await detached<{ state: "closed" | "running" | "done" }>("payments.closeAuthorization", { idempotencyKey: `${order.id}:authorize` }, RETRIES);
-      if (state === "running") throw conflict("The authorization of the order is still running", "AUTHORIZATION_RUNNING", { orderId: order.id });
+      const close = { idempotencyKey: chargeKey(order), operation: "charge" };
+      const { state } = await detached<{ state: "closed" | "running" | "done" }>("payments.closeAuthorization", close, RETRIES);
+      if (state === "running") throw conflict("The charge of the order is still running", "AUTHORIZATION_RUNNING", { orderId: order.id });
       // It ran between the two looks: its outcome is listed now.
       return state === "done" ? moved() : null;
     },

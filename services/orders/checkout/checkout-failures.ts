@@ -10,7 +10,7 @@ import type { Outcome } from "./checkout-keys";
 import { publicOrder, renamedCardField, type OrderDoc } from "../order-model";
 import { toPublicError, type PublicError } from "../../../platform/public-error";
 
-export type ForwardStep = "reserve" | "authorize" | "capture" | "commit";
+export type ForwardStep = "reserve" | "charge" | "commit";
 
 export interface CompensationPlan {
   stock: boolean;
@@ -42,15 +42,15 @@ export function isDefinitive(err: unknown): boolean {
  * What to undo when the step `failedAt` failed with an error that was
  * `definitive` or not. The stock is always released (idempotent; a failed
  * reserve gave back what it took, a timed-out one may not have). The
- * payment is undone once an authorization may exist. A reservation or an
- * authorization that timed out may still be on its way and land after the
- * undo (a release that found nothing to release, a void before the
- * authorization): both are undone again once the saga's lease ran out.
+ * payment is undone (refunded) once a charge may exist. A reservation or a
+ * charge that timed out may still be on its way and land after the undo (a
+ * release that found nothing to release, a refund before the charge): both
+ * are undone again once the saga's lease ran out.
  */
 export function compensationPlan(failedAt: ForwardStep, definitive: boolean): CompensationPlan {
-  const uncertainAuthorization = failedAt === "authorize" && !definitive;
+  const uncertainCharge = failedAt === "charge" && !definitive;
   const uncertainReservation = failedAt === "reserve" && !definitive;
-  return { stock: true, payment: failedAt === "capture" || failedAt === "commit" || uncertainAuthorization, recheck: uncertainAuthorization || uncertainReservation };
+  return { stock: true, payment: failedAt === "commit" || uncertainCharge, recheck: uncertainCharge || uncertainReservation };
 }
 
 /** The client's answer for a checkout that failed with `err`: docs/api.md's shape, 503/504 for anything not the client's doing. */

@@ -47,11 +47,10 @@ export async function prepareCheckout(
   const shippingAddress = request.shippingAddress ?? (await call<{ address?: Address }>("users.me", {}, RETRIES)).address;
   if (!shippingAddress) throw missingAddress();
 
-  const quote = await call<Quote>(
-    "shipping.quote",
-    { items: items.map(({ productId, quantity }) => ({ productId, quantity })), address: shippingAddress, method: request.shippingMethod, subtotal, currency },
-    RETRIES,
-  );
+  // The weights just read go along: shipping.quote weighs lines that carry theirs without reading the catalog again.
+  const weights = new Map(catalog.map((entry) => [entry.id, entry.weightGrams ?? 0]));
+  const quoted = items.map(({ productId, quantity }) => ({ productId, quantity, weightGrams: weights.get(productId) ?? 0 }));
+  const quote = await call<Quote>("shipping.quote", { items: quoted, address: shippingAddress, method: request.shippingMethod, subtotal, currency }, RETRIES);
   if (quote.currency !== currency) {
     throw conflict(`Shipping is quoted in ${quote.currency}, the cart is in ${currency}`, "CURRENCY_MISMATCH", { currencies: [currency, quote.currency] });
   }

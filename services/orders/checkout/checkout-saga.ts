@@ -2,19 +2,21 @@
  * The checkout saga (docs/architecture.md, "Checkout saga"), orchestrated by the
  * orders service over the calls of services/orders/checkout/checkout-calls.ts:
  *
- *   reserve stock -> authorize -> capture -> commit stock -> paid -> clear cart -> order.paid
+ *   reserve stock -> charge -> commit stock -> paid -> clear cart -> order.paid
  *
+ * The payment is charged in one step (payments.charge: authorized and
+ * captured in one processor call), since the saga captures at once anyway.
  * The order records only what recovery cannot learn elsewhere, under the
- * saga's lease (services/orders/order-book.ts): that it exists (`created`), that it was
- * authorized (the last point where a cancel stops it, and the lease is
- * renewed) and how it ended. Whether stock was reserved or the payment
- * captured is asked of products and payments by the sweeper, whatever the
- * step says, so recording those steps as well would only cost writes (each
- * one a write of the whole order, on NeDB the largest cost of a checkout:
- * bench/README.md). Capturing the payment is the pivot: before
- * it, a failure (or the customer cancelling) undoes what was done, in
- * reverse: refund or void the payment, release the stock; the order ends
- * `failed` (or `cancelled`) with the answer the client got. After it, the saga
+ * saga's lease (services/orders/order-book.ts): that it exists (`created`) and how it
+ * ended. Whether stock was reserved or the payment charged is asked of
+ * products and payments by the sweeper, whatever the step says, so
+ * recording those steps as well would only cost writes (each one a write of
+ * the whole order, on NeDB the largest cost of a checkout: bench/README.md).
+ * The charge is the pivot: before it, a failure (or the customer
+ * cancelling, looked up right before charging) undoes what was done, in
+ * reverse: refund the payment if an uncertain charge may have landed,
+ * release the stock; the order ends `failed` (or `cancelled`) with the
+ * answer the client got. After it, the saga
  * goes forward: only a definitive refusal to commit the stock (the
  * reservation was released) still compensates; a transient one leaves the
  * order pending for the recovery sweeper, which drives it to `paid`.
@@ -57,8 +59,8 @@ export type ReservationState = "pending" | "reserved" | "committed" | "released"
  */
 export interface SagaCalls {
   reserve(order: OrderDoc): Promise<void>;
-  authorize(order: OrderDoc, card: CardInput): Promise<PaymentFacts>;
-  capture(order: OrderDoc, transactionId: string): Promise<PaymentFacts>;
+  /** Authorizes and captures the order's total in one step: the captured payment. */
+  charge(order: OrderDoc, card: CardInput): Promise<PaymentFacts>;
   commit(order: OrderDoc): Promise<void>;
   clearCart(order: OrderDoc): Promise<void>;
   release(order: OrderDoc): Promise<ReservationState>;
@@ -66,8 +68,8 @@ export interface SagaCalls {
   /**
    * The order's payment that went through (authorized or later), newest
    * first; null when none did. With `closeAuthorization`, null also means
-   * none ever will: an authorization still on its way (its call timed out)
-   * is refused by payments from now on; throws while one is running.
+   * none ever will: a charge still on its way (its call timed out) is
+   * refused by payments from now on; throws while one is running.
    */
   payment(order: OrderDoc, opts?: { closeAuthorization?: boolean }): Promise<PaymentFacts | null>;
   voidPayment(order: OrderDoc, transactionId: string): Promise<PaymentFacts>;
@@ -129,18 +131,17 @@ export class CheckoutSaga {
     try {
       await this.calls.reserve(order);
       order = this.passed(order, "reserved", { reserved: true });
-      step = "authorize";
-      const authorized = await this.calls.authorize(order, card);
-      order = await this.record(order, "authorized", { "saga.reserved": true, "saga.authorized": true, payment: paymentOf(authorized) });
-      step = "capture";
-      const captured = await this.calls.capture(order, authorized.transactionId);
-      order = this.passed({ ...order, payment: paymentOf(captured) }, "captured", { captured: true });
+      // The last point where a customer's cancel stops the checkout: a read, the order is not written until it ends.
+      if (await this.book.cancelRequested(order)) throw new CancelRequested(order.id);
+      step = "charge";
+      const charged = await this.calls.charge(order, card);
+      order = this.passed({ ...order, payment: paymentOf(charged) }, "captured", { authorized: true, captured: true });
     } catch (err) {
       if (err instanceof LeaseLost || err instanceof SagaHalted) throw err;
-      // Raised when recording a step whose call went through: everything up to it is undone.
-      if (err instanceof CancelRequested) return this.abandon(order, cancelledDuringCheckout(order.id), { stock: true, payment: step !== "reserve", recheck: false }, "cancelled");
+      // Nothing was charged yet: the stock is given back.
+      if (err instanceof CancelRequested) return this.abandon(order, cancelledDuringCheckout(order.id), { stock: true, payment: false, recheck: false }, "cancelled");
       const failure = checkoutFailure(err, order.id);
-      const set = step === "authorize" && failure.code === 402 ? { payment: { ...order.payment, status: "declined" } } : {};
+      const set = step === "charge" && failure.code === 402 ? { payment: { ...order.payment, status: "declined" } } : {};
       return this.abandon(order, failure, compensationPlan(step, isDefinitive(err)), "failed", set);
     }
     return this.complete(order);
@@ -212,13 +213,13 @@ export class CheckoutSaga {
     if (order.status === "paid") return this.announcePaid(order);
     if (order.status !== "pending") return this.cleanUp(order);
     if (order.saga.captured || order.saga.committed) return this.complete(order);
-    // The authorization and the capture are recorded late or not at all: whatever the step, payments knows.
+    // The charge is not recorded on the order (nor an authorization of an older saga): whatever the step, payments knows.
     const payment = await this.calls.payment(order);
     if (payment?.status === "captured") {
       const captured = await this.record(order, "captured", { "saga.authorized": true, "saga.captured": true, payment: paymentOf(payment) }, true);
       return this.complete(captured);
     }
-    // Its owner may only be slow, not dead: a call of its still in flight could authorize late, so payments is asked again later.
+    // Its owner may only be slow, not dead: a call of its still in flight could charge late, so payments is asked again later.
     // (A reserve of its may be in flight as well: the stock is released again later, whatever the step.)
     const plan = { stock: true, payment: true, recheck: true };
     if (order.saga.cancelRequested) return this.abandon(order, cancelledDuringCheckout(order.id), plan, "cancelled");
@@ -338,9 +339,9 @@ export class CheckoutSaga {
     return (await this.book.amend(order, set, { "saga.owner": order.saga.owner }, !payment)) ?? order;
   }
 
-  /** Voids an authorization or refunds a capture, whichever payments says the order has. */
+  /** Refunds a charge (or voids an authorization of an older saga), whichever payments says the order has. */
   private async undoPayment(order: OrderDoc, refundKey: string): Promise<PaymentFacts | null> {
-    // Nothing to undo must stay so: an authorization that timed out may land after this look.
+    // Nothing to undo must stay so: a charge that timed out may land after this look.
     const payment = await this.calls.payment(order, { closeAuthorization: true });
     if (!payment) return null;
     if (payment.status === "authorized") return this.calls.voidPayment(order, payment.transactionId);
