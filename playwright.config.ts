@@ -13,7 +13,8 @@ export default defineConfig({
   // The screenshots of docs/screenshots are taken on request only (npm run screenshots).
   testIgnore: process.env.SCREENSHOTS ? [] : ["**/screenshots.spec.ts"],
   globalSetup: "./test/browser/global-setup.ts",
-  timeout: 60_000,
+  // Generous: a shared CI machine may be slow; a test that hangs still fails.
+  timeout: 120_000,
   expect: { timeout: 10_000 },
   fullyParallel: true,
   // Two browsers plus the platform node fill a 2-core machine.

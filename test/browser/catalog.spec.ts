@@ -40,8 +40,8 @@ test("a category, a price range and a sort narrow and order the list", async ({ 
   await page.getByRole("navigation", { name: "Categories" }).getByRole("link", { name: /^Kitchen/ }).click();
   await expect(page.getByRole("heading", { name: "Kitchen" })).toBeVisible();
 
-  await page.getByLabel("Lowest price").fill("20");
-  await page.getByLabel("Highest price").fill("50");
+  await page.getByLabel("From").fill("20");
+  await page.getByLabel("To", { exact: true }).fill("50");
   await page.getByRole("button", { name: "Apply price" }).click();
   await page.getByLabel("Sort by").selectOption("price");
 

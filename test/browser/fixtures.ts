@@ -88,11 +88,14 @@ export class ShopApi {
 
 interface Fixtures {
   shop: ShopApi;
-  /** HTTP statuses of /api answers the test provokes on purpose: Chromium logs each as a console error. */
-  expectedApiErrors: number[];
+  /**
+   * Failures of /api calls the test provokes on purpose, which Chromium logs
+   * as console errors: HTTP statuses, or "network" for a dropped connection.
+   */
+  expectedApiErrors: (number | "network")[];
 }
 
-const RESOURCE_ERROR = /^Failed to load resource: the server responded with a status of (\d{3})/;
+const RESOURCE_ERROR = /^Failed to load resource: (?:the server responded with a status of (\d{3})|(net::ERR_))/;
 
 export const test = base.extend<Fixtures>({
   // Playwright reads a fixture's dependencies from its first parameter's pattern: an empty one says "none".
@@ -111,9 +114,10 @@ export const test = base.extend<Fixtures>({
     page.on("pageerror", (err) => problems.push(`uncaught: ${err.message}`));
     page.on("console", (message) => {
       if (message.type() !== "error") return;
-      const status = RESOURCE_ERROR.exec(message.text())?.[1];
+      const failure = RESOURCE_ERROR.exec(message.text());
       const url = message.location().url;
-      if (status && expectedApiErrors.includes(Number(status)) && new URL(url).pathname.startsWith("/api/")) return;
+      const kind = failure?.[2] ? "network" : Number(failure?.[1]);
+      if (failure && expectedApiErrors.includes(kind) && new URL(url).pathname.startsWith("/api/")) return;
       problems.push(`console: ${message.text()} (${url})`);
     });
     await use(page);
@@ -141,7 +145,7 @@ export async function expectNoHorizontalScroll(page: Page): Promise<void> {
 
 /** Signs in through the page (the header's Sign in link). */
 export async function signInThroughPage(page: Page, shopper: Pick<Shopper, "email" | "password">): Promise<void> {
-  await page.getByRole("link", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "Sign in", exact: true }).click();
   await page.getByLabel("Email").fill(shopper.email);
   await page.getByLabel("Password").fill(shopper.password);
   await page.getByRole("button", { name: "Sign in" }).click();
