@@ -180,6 +180,8 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     ip: "0.0.0.0",
     // The storefront at / (services/api/storefront.ts); the API stays below /api.
     assets: storefrontAssets(config.webDir),
+    /** Strict-Transport-Security max-age (HSTS_MAX_AGE); 0: none. */
+    hstsMaxAgeSec: config.hstsMaxAgeSec,
     // A client's X-Request-ID is kept only when it is short and plain (it ends up in logs).
     rootCallOptions(options: { requestID?: string }) {
       if (!options.requestID || !REQUEST_ID.test(options.requestID)) options.requestID = randomUUID();
@@ -340,7 +342,7 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
   created() {
     this.tokenCache = new TtlCache<AuthUser>(10_000);
     this.compress = responseCompression();
-    this.securityHeaders = securityHeaders({ hstsMaxAgeSec: config.hstsMaxAgeSec });
+    this.securityHeaders = securityHeaders({ hstsMaxAgeSec: this.settings.hstsMaxAgeSec as number });
     // moleculer-web's created() (it runs first) made the server.
     (this as unknown as { server?: Server }).server?.on("clientError", answerUnparsable);
     // Settable for tests that run a handful of services; otherwise every service this build contains.
