@@ -77,3 +77,19 @@ test.describe("a token the API no longer accepts", () => {
     expect(await page.evaluate<string | null>("localStorage.getItem('shop.token')")).toBeNull();
   });
 });
+
+test("a shipped order shows its tracking number and can no longer be cancelled", async ({ page, shop }) => {
+  const shopper = await shop.register();
+  const product = await shop.createProduct({ name: `Oak Shelf ${Date.now()}`, price: 8900, stock: 3 });
+  await shop.addToCart(shopper.token, product.id, 1);
+  const { body: placed } = await shop.checkout(shopper.token);
+  const { status, body: shipped } = await shop.json<{ shipment: { trackingNumber: string } }>("POST", `/api/admin/orders/${placed.id}/ship`, await shop.adminToken());
+  expect(status).toBe(200);
+
+  await page.goto("/");
+  await page.evaluate(([token]) => localStorage.setItem("shop.token", token!), [shopper.token]);
+  await page.goto(`/orders/${placed.id}`);
+  await expect(page.getByText("Status: Shipped")).toBeVisible();
+  await expect(page.getByText(shipped.shipment.trackingNumber)).toBeVisible();
+  await expect(page.getByRole("button", { name: "Cancel order" })).toHaveCount(0);
+});

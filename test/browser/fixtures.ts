@@ -93,6 +93,8 @@ interface Fixtures {
    * as console errors: HTTP statuses, or "network" for a dropped connection.
    */
   expectedApiErrors: (number | "network")[];
+  /** Other console errors a test provokes on purpose (a script the page's CSP must refuse). */
+  expectedConsoleErrors: RegExp[];
 }
 
 const RESOURCE_ERROR = /^Failed to load resource: (?:the server responded with a status of (\d{3})|(net::ERR_))/;
@@ -106,10 +108,11 @@ export const test = base.extend<Fixtures>({
     await use(url);
   },
   expectedApiErrors: [[], { option: true }],
+  expectedConsoleErrors: [[], { option: true }],
   shop: async ({ request }, use) => {
     await use(new ShopApi(request));
   },
-  page: async ({ page, expectedApiErrors }, use) => {
+  page: async ({ page, expectedApiErrors, expectedConsoleErrors }, use) => {
     const problems: string[] = [];
     page.on("pageerror", (err) => problems.push(`uncaught: ${err.message}`));
     page.on("console", (message) => {
@@ -118,6 +121,7 @@ export const test = base.extend<Fixtures>({
       const url = message.location().url;
       const kind = failure?.[2] ? "network" : Number(failure?.[1]);
       if (failure && expectedApiErrors.includes(kind) && new URL(url).pathname.startsWith("/api/")) return;
+      if (expectedConsoleErrors.some((pattern) => pattern.test(message.text()))) return;
       problems.push(`console: ${message.text()} (${url})`);
     });
     await use(page);
