@@ -9,7 +9,7 @@
 
 ARG NODE_IMAGE=node:24-alpine
 
-# ---- build: all dependencies, compile TypeScript to dist/ -------------------
+# ---- build: all dependencies, compile TypeScript to dist/, the storefront to web/dist/
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 
@@ -45,6 +45,8 @@ RUN npm ci --omit=dev --ignore-scripts \
  && chown node:node data
 
 COPY --from=build /app/dist ./dist
+# The storefront the gateway serves at / (WEB_DIR, relative to /app).
+COPY --from=build /app/web/dist ./web/dist
 
 # Code stays owned by root (read-only for the app); the app runs as `node`
 # (uid 1000, which k8s/ states as runAsUser).

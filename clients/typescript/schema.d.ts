@@ -560,6 +560,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/shipping/quote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * shipping.quote
+         * @description Public: no token needed.
+         */
+        post: operations["shipping.quote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users": {
         parameters: {
             query?: never;
@@ -4172,6 +4192,84 @@ export interface operations {
                     };
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "shipping.quote": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "items": [
+                 *         {
+                 *           "productId": "string",
+                 *           "quantity": 1,
+                 *           "weightGrams": 1
+                 *         }
+                 *       ],
+                 *       "address": {
+                 *         "country": "string",
+                 *         "line1": "string",
+                 *         "line2": "string",
+                 *         "city": "string",
+                 *         "postalCode": "string"
+                 *       },
+                 *       "method": "standard",
+                 *       "subtotal": 1,
+                 *       "currency": "string"
+                 *     }
+                 */
+                "application/json": {
+                    items: {
+                        productId: string;
+                        quantity: number;
+                        weightGrams?: number;
+                    }[];
+                    address: {
+                        country: string;
+                        line1?: string;
+                        line2?: string;
+                        city?: string;
+                        postalCode?: string;
+                    };
+                    /**
+                     * @default standard
+                     * @enum {unknown}
+                     */
+                    method?: "standard" | "express";
+                    subtotal?: number;
+                    currency?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {} */
+                    "application/json": unknown;
+                };
+            };
+            400: components["responses"]["BadBody"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["ValidationFailed"];
             503: components["responses"]["ServiceUnavailable"];
