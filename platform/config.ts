@@ -6,6 +6,7 @@
 import path from "node:path";
 import { parseFaultRules, type FaultRule } from "./fault-rules";
 import { isCountryCode } from "../contracts/countries";
+import { settingConflicts } from "./setting-conflicts";
 
 export type Env = Record<string, string | undefined>;
 
@@ -172,7 +173,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
   const logFormat = (env.LOG_FORMAT || (production ? "json" : "text")) as "json" | "text";
   if (logFormat !== "json" && logFormat !== "text") throw new ConfigError(`LOG_FORMAT must be json or text`);
 
-  return {
+  const cfg: PlatformConfig = {
     nodeEnv,
     production,
     namespace: env.NAMESPACE || "shop",
@@ -229,6 +230,9 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     faultInjection: flag(faultInjection(env, "FAULT_INJECTION", production), false),
     faultRules: faultRulesFrom(faultInjection(env, "FAULT_RULES", production)),
   };
+  const conflicts = settingConflicts(cfg);
+  if (conflicts.length > 0) throw new ConfigError(`Settings that contradict each other: ${conflicts.join("; ")}`);
+  return cfg;
 }
 
 export const config = loadConfig();
