@@ -25,7 +25,7 @@ interface MongoClient {
 }
 const { MongoClient, ObjectID } = require("mongodb") as { MongoClient: { connect(uri: string, opts: object): Promise<MongoClient> }; ObjectID: new (hex: string) => object };
 
-const RECOVERY = { REQUEST_TIMEOUT: "2000", ORDER_STALE_AFTER: "3", ORDER_RECOVERY_INTERVAL: "1", OUTBOX_RELAY_INTERVAL: "1" };
+const RECOVERY = { ORDER_STALE_AFTER: "3", ORDER_RECOVERY_INTERVAL: "1", OUTBOX_RELAY_INTERVAL: "1" };
 
 describe("an orders process killed between an order's change to paid and its publish", () => {
   let platform: NotificationsCluster;
