@@ -93,6 +93,19 @@ export interface PlatformConfig {
   /** Fault rules may be set (FAULT_INJECTION); the initial ones (FAULT_RULES). */
   faultInjection: boolean;
   faultRules: FaultRule[];
+  /** Admission control at the gateway (services/api/admission.ts); off: no limit but the `rest` bulkhead. */
+  admissionControl: boolean;
+  /** Requests of each route class a gateway node handles at once (ADMISSION_CONCURRENCY). */
+  admissionConcurrency: AdmissionConcurrency;
+  /** Longest wait of a request for a slot of its class before a 503, ms. */
+  admissionQueueMs: number;
+}
+
+export interface AdmissionConcurrency {
+  checkout: number;
+  cart: number;
+  catalog: number;
+  admin: number;
 }
 
 export class ConfigError extends Error {}
@@ -154,6 +167,22 @@ function jetstreamReplicas(env: Env): number {
   const replicas = integer(env, "JETSTREAM_REPLICAS", 1, 1);
   if (replicas > 5) throw new ConfigError(`JETSTREAM_REPLICAS must be between 1 and 5 (JetStream's limit), got "${env.JETSTREAM_REPLICAS}"`);
   return replicas;
+}
+
+const ADMISSION_DEFAULTS: AdmissionConcurrency = { checkout: 16, cart: 64, catalog: 256, admin: 16 };
+
+/** `checkout=16,catalog=200`: the classes named change, the others keep their default. */
+function admissionConcurrency(env: Env): AdmissionConcurrency {
+  const limits = { ...ADMISSION_DEFAULTS };
+  for (const pair of list(env.ADMISSION_CONCURRENCY) ?? []) {
+    const [name, raw] = pair.split("=").map((part) => part.trim());
+    const value = Number(raw);
+    if (!Object.hasOwn(limits, name) || !Number.isInteger(value) || value < 1) {
+      throw new ConfigError(`ADMISSION_CONCURRENCY takes class=count pairs (classes: ${Object.keys(limits).join(", ")}; count >= 1), got "${pair}"`);
+    }
+    limits[name as keyof AdmissionConcurrency] = value;
+  }
+  return limits;
 }
 
 const STRATEGIES = ["RoundRobin", "Random", "CpuUsage", "Latency", "Shard"];
@@ -229,6 +258,9 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     faultCrashAfterStep: faultInjection(env, "FAULT_CRASH_AFTER_STEP", production),
     faultInjection: flag(faultInjection(env, "FAULT_INJECTION", production), false),
     faultRules: faultRulesFrom(faultInjection(env, "FAULT_RULES", production)),
+    admissionControl: flag(env.ADMISSION_CONTROL, true),
+    admissionConcurrency: admissionConcurrency(env),
+    admissionQueueMs: integer(env, "ADMISSION_QUEUE_MS", 500, 1),
   };
   const conflicts = settingConflicts(cfg);
   if (conflicts.length > 0) throw new ConfigError(`Settings that contradict each other: ${conflicts.join("; ")}`);
