@@ -99,6 +99,8 @@ export interface PlatformConfig {
   admissionConcurrency: AdmissionConcurrency;
   /** Longest wait of a request for a slot of its class before a 503, ms. */
   admissionQueueMs: number;
+  /** Latency the adaptive limits keep admitted requests under, ms; 0: the limits stay as configured. */
+  admissionLatencyTargetMs: number;
 }
 
 export interface AdmissionConcurrency {
@@ -261,6 +263,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     admissionControl: flag(env.ADMISSION_CONTROL, true),
     admissionConcurrency: admissionConcurrency(env),
     admissionQueueMs: integer(env, "ADMISSION_QUEUE_MS", 500, 1),
+    admissionLatencyTargetMs: integer(env, "ADMISSION_LATENCY_TARGET_MS", 750),
   };
   const conflicts = settingConflicts(cfg);
   if (conflicts.length > 0) throw new ConfigError(`Settings that contradict each other: ${conflicts.join("; ")}`);

@@ -18,11 +18,18 @@ export interface AdmissionSettings {
   concurrency: Record<RouteClass, number>;
   /** Longest wait for a slot (ADMISSION_QUEUE_MS). */
   maxWaitMs: number;
+  /** Latency the adaptive limits keep admitted requests under (ADMISSION_LATENCY_TARGET_MS; 0: fixed limits). */
+  latencyTargetMs: number;
 }
 
 export function classLimits(settings: AdmissionSettings): Record<RouteClass, ClassLimit> {
   return Object.fromEntries(
-    ROUTE_CLASSES.map((name) => [name, { concurrency: settings.concurrency[name], queueSize: settings.concurrency[name], maxWaitMs: settings.maxWaitMs }]),
+    ROUTE_CLASSES.map((name) => [name, {
+        concurrency: settings.concurrency[name],
+        queueSize: settings.concurrency[name],
+        maxWaitMs: settings.maxWaitMs,
+        latencyTargetMs: settings.latencyTargetMs,
+      }]),
   ) as Record<RouteClass, ClassLimit>;
 }
 

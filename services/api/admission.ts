@@ -17,8 +17,15 @@ export const ROUTE_CLASSES = ["checkout", "cart", "catalog", "admin"] as const;
 export type RouteClass = (typeof ROUTE_CLASSES)[number];
 
 export interface ClassLimit {
-  /** Requests of the class handled at once. */
+  /** Requests of the class handled at once, at most (the adaptive limit stays at or below it). */
   concurrency: number;
+  /**
+   * Latency an admitted request should stay under, ms (0: the limit stays at `concurrency`). Above it (or above twice the fastest
+   * recent request, when that is more) the limit shrinks (x0.9, at most once per target); below it, while every slot is taken, it grows by one per
+   * limit's worth of requests: additive increase, multiplicative decrease, so the slots follow what the
+   * cluster can serve at that latency (Netflix's concurrency-limits, AIMD).
+   */
+  latencyTargetMs: number;
   /** Requests of the class allowed to wait for a slot; more are refused at once. */
   queueSize: number;
   /** Longest wait for a slot before the request is refused, ms. */
@@ -71,13 +78,24 @@ interface Waiter {
 export class ClassGate {
   private inFlight = 0;
   private readonly waiting = new Set<Waiter>();
+  private adaptiveLimit: number;
+  private lastDecrease = -Infinity;
+  /** The fastest recent admitted request, drifting up 0.2% per request so that an old minimum ages out. */
+  private fastestMs = Infinity;
 
   constructor(
     readonly routeClass: RouteClass,
     readonly limit: ClassLimit,
     private readonly events: AdmissionEvents,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.adaptiveLimit = limit.concurrency;
+  }
+
+  /** Requests let through at once right now. */
+  get concurrency(): number {
+    return Math.max(1, Math.floor(this.adaptiveLimit));
+  }
 
   get active(): number {
     return this.inFlight;
@@ -89,7 +107,7 @@ export class ClassGate {
 
   /** Throws AdmissionRefused when the queue is full. */
   enter(): Ticket {
-    if (this.inFlight < this.limit.concurrency && this.waiting.size === 0) {
+    if (this.inFlight < this.concurrency && this.waiting.size === 0) {
       this.inFlight += 1;
       this.events.admitted(this.routeClass, 0);
       return { admitted: Promise.resolve(), release: this.releaser() };
@@ -136,13 +154,31 @@ export class ClassGate {
 
   private releaser(): () => void {
     let released = false;
+    const since = this.now();
     return () => {
       if (released) return;
       released = true;
+      const saturated = this.inFlight >= this.concurrency;
       this.inFlight -= 1;
-      const next = this.waiting.values().next();
-      if (!next.done && this.inFlight < this.limit.concurrency) next.value.admit();
+      this.adapt(this.now() - since, saturated);
+      for (let next = this.waiting.values().next(); !next.done && this.inFlight < this.concurrency; next = this.waiting.values().next()) next.value.admit();
     };
+  }
+
+  private adapt(latencyMs: number, saturated: boolean): void {
+    if (this.limit.latencyTargetMs <= 0) return;
+    this.fastestMs = Math.min(this.fastestMs * 1.002, latencyMs);
+    // Never below twice the fastest: on a slow machine the target alone would shrink the limit below
+    // what keeps the cluster busy, and goodput would fall instead of latency.
+    const target = Math.max(this.limit.latencyTargetMs, 2 * this.fastestMs);
+    const now = this.now();
+    if (latencyMs > target) {
+      if (now - this.lastDecrease < target) return;
+      this.lastDecrease = now;
+      this.adaptiveLimit = Math.max(1, this.adaptiveLimit * 0.9);
+    } else if (saturated) {
+      this.adaptiveLimit = Math.min(this.limit.concurrency, this.adaptiveLimit + 1 / this.adaptiveLimit);
+    }
   }
 
   private refuse(reason: Refusal): AdmissionRefused {

@@ -320,11 +320,12 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
 
   created() {
     this.tokenCache = new TtlCache<AuthUser>(10_000);
-    const admission = (this.settings.admission as { concurrency?: Record<string, number>; maxWaitMs?: number } | undefined) ?? {};
+    const admission = (this.settings.admission as { concurrency?: Record<string, number>; maxWaitMs?: number; latencyTargetMs?: number } | undefined) ?? {};
     if (config.admissionControl) {
       this.admission = createAdmission(this.broker, {
         concurrency: { ...config.admissionConcurrency, ...admission.concurrency },
         maxWaitMs: admission.maxWaitMs ?? config.admissionQueueMs,
+        latencyTargetMs: admission.latencyTargetMs ?? config.admissionLatencyTargetMs,
       });
     }
     // moleculer-web's created() (it runs first) made the server.

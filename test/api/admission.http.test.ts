@@ -50,7 +50,7 @@ beforeAll(async () => {
   platform = await startLocalPlatform({
     services: [FakeOrders, FakeProducts],
     gateway: true,
-    gatewaySettings: { expectedServices: ["orders", "products"], admission: { concurrency: { checkout: 1 }, maxWaitMs: 3000 } },
+    gatewaySettings: { expectedServices: ["orders", "products"], admission: { concurrency: { checkout: 1 }, maxWaitMs: 3000, latencyTargetMs: 0 } },
   });
   http = api(`${platform.baseUrl}/api`);
   admission = (platform.broker.getLocalService("api") as unknown as { admission: AdmissionControl }).admission;

@@ -30,7 +30,7 @@ describe("routeClass", () => {
 describe("a class's gate", () => {
   it("lets `concurrency` requests through at once, queues the next ones in order, and refuses at once beyond the queue", async () => {
     const { seen, events } = recorder();
-    const gate = new ClassGate("checkout", { concurrency: 2, queueSize: 2, maxWaitMs: 60_000 }, events);
+    const gate = new ClassGate("checkout", { concurrency: 2, queueSize: 2, maxWaitMs: 60_000, latencyTargetMs: 0 }, events);
     const first = gate.enter();
     const second = gate.enter();
     const third = gate.enter();
@@ -61,7 +61,7 @@ describe("a class's gate", () => {
     jest.useFakeTimers();
     try {
       const { seen, events } = recorder();
-      const gate = new ClassGate("cart", { concurrency: 1, queueSize: 5, maxWaitMs: 300 }, events);
+      const gate = new ClassGate("cart", { concurrency: 1, queueSize: 5, maxWaitMs: 300, latencyTargetMs: 0 }, events);
       const holder = gate.enter();
       const waiting = settle(gate.enter().admitted);
       jest.advanceTimersByTime(300);
@@ -76,7 +76,7 @@ describe("a class's gate", () => {
   });
 
   it("gives the place of a client that left while waiting to the next one", async () => {
-    const gate = new ClassGate("catalog", { concurrency: 1, queueSize: 2, maxWaitMs: 60_000 }, recorder().events);
+    const gate = new ClassGate("catalog", { concurrency: 1, queueSize: 2, maxWaitMs: 60_000, latencyTargetMs: 0 }, recorder().events);
     const holder = gate.enter();
     const gone = gate.enter();
     const next = gate.enter();
@@ -90,7 +90,7 @@ describe("a class's gate", () => {
   });
 
   it("tells its refusal's Retry-After from its longest wait", () => {
-    const gate = new ClassGate("admin", { concurrency: 1, queueSize: 0, maxWaitMs: 2500 }, recorder().events);
+    const gate = new ClassGate("admin", { concurrency: 1, queueSize: 0, maxWaitMs: 2500, latencyTargetMs: 0 }, recorder().events);
     gate.enter();
     try {
       gate.enter();
@@ -98,5 +98,61 @@ describe("a class's gate", () => {
     } catch (err) {
       expect(err).toMatchObject({ reason: "queue-full", retryAfterSec: 3, routeClass: "admin" });
     }
+  });
+});
+
+describe("a class's adaptive limit", () => {
+  it("shrinks when admitted requests take longer than the target, and grows back while saturated and fast", () => {
+    let now = 0;
+    const gate = new ClassGate("checkout", { concurrency: 10, queueSize: 10, maxWaitMs: 60_000, latencyTargetMs: 100 }, recorder().events, () => now);
+    const fast = gate.enter();
+    now = 20;
+    fast.release();
+    const slow = gate.enter();
+    now = 520;
+    slow.release();
+    expect(gate.concurrency).toBe(9);
+    // Another slow one within the same target window does not shrink it again.
+    const slowToo = gate.enter();
+    now = 570;
+    slowToo.release();
+    expect(gate.concurrency).toBe(9);
+
+    // Saturated (every slot taken) and fast: one more slot per limit's worth of requests, up to the ceiling.
+    for (let round = 0; round < 200; round++) {
+      const tickets = Array.from({ length: gate.concurrency }, () => gate.enter());
+      now += 10;
+      for (const ticket of tickets) ticket.release();
+    }
+    expect(gate.concurrency).toBe(10);
+  });
+
+  it("stays as configured when fast requests never fill it", () => {
+    let now = 0;
+    const gate = new ClassGate("catalog", { concurrency: 4, queueSize: 4, maxWaitMs: 60_000, latencyTargetMs: 100 }, recorder().events, () => now);
+    const fast = gate.enter();
+    now = 10;
+    fast.release();
+    const slow = gate.enter();
+    now = 1010;
+    slow.release();
+    expect(gate.concurrency).toBe(3);
+    for (let i = 0; i < 100; i++) {
+      const ticket = gate.enter();
+      now += 1;
+      ticket.release();
+    }
+    expect(gate.concurrency).toBe(3);
+  });
+
+  it("does not shrink below what twice the fastest recent request takes", () => {
+    let now = 0;
+    const gate = new ClassGate("checkout", { concurrency: 4, queueSize: 4, maxWaitMs: 60_000, latencyTargetMs: 100 }, recorder().events, () => now);
+    for (const took of [400, 500, 700]) {
+      const ticket = gate.enter();
+      now += took;
+      ticket.release();
+    }
+    expect(gate.concurrency).toBe(4);
   });
 });
