@@ -60,7 +60,7 @@ describe("a file-backed collection after a crash mid-write", () => {
     const again = await connected();
     try {
       const docs = await again.find({ query: {} });
-      expect(docs.map((doc: { _id: string }) => doc._id).sort()).toEqual(["o1", "o2", "o3", "o4"]);
+      expect(docs.map((doc) => String(doc._id)).sort()).toEqual(["o1", "o2", "o3", "o4"]);
       await again.insert({ _id: "o6", n: 6 });
     } finally {
       await again.disconnect();
