@@ -5,7 +5,7 @@
  */
 import type { BrokerOptions, Errors, TracerOptions } from "moleculer";
 import { config, type PlatformConfig } from "./platform/config";
-import { ResilientRedisCacher } from "./platform/broker/resilient-redis-cacher";
+import { GenerationalMemoryCacher, GenerationalRedisCacher } from "./platform/broker/generational-cacher";
 import { ScrubbingValidator } from "./platform/broker/scrubbing-validator";
 import { platformMetricsOptions } from "./platform/broker/metrics-exposition";
 import { FaultInjection } from "./middlewares/fault-injection.middleware";
@@ -39,14 +39,14 @@ export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
     transporter: (cfg.transporter ?? null) as BrokerOptions["transporter"],
 
     cacher: cfg.redisUrl
-      ? new ResilientRedisCacher({
+      ? new GenerationalRedisCacher({
           redis: cfg.redisUrl,
           prefix: `MOL-${cfg.namespace}`,
           ttl: 60,
           maxParamsLength: 200,
           commandTimeoutMs: Math.min(1000, Math.ceil(cfg.requestTimeoutMs / 10)),
         })
-      : { type: "Memory", options: { ttl: 60, maxParamsLength: 200 } },
+      : new GenerationalMemoryCacher({ ttl: 60, maxParamsLength: 200 }),
 
     serializer: "JSON",
 

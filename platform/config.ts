@@ -6,6 +6,7 @@
 import path from "node:path";
 import { parseFaultRules, type FaultRule } from "./fault-rules";
 import { isCountryCode } from "../contracts/countries";
+import { settingConflicts } from "./setting-conflicts";
 
 export type Env = Record<string, string | undefined>;
 
@@ -96,6 +97,21 @@ export interface PlatformConfig {
   /** Fault rules may be set (FAULT_INJECTION); the initial ones (FAULT_RULES). */
   faultInjection: boolean;
   faultRules: FaultRule[];
+  /** Admission control at the gateway (services/api/admission.ts); off: no limit but the `rest` bulkhead. */
+  admissionControl: boolean;
+  /** Requests of each route class a gateway node handles at once (ADMISSION_CONCURRENCY). */
+  admissionConcurrency: AdmissionConcurrency;
+  /** Longest wait of a request for a slot of its class before a 503, ms. */
+  admissionQueueMs: number;
+  /** Latency the adaptive limits keep admitted requests under, ms; 0: the limits stay as configured. */
+  admissionLatencyTargetMs: number;
+}
+
+export interface AdmissionConcurrency {
+  checkout: number;
+  cart: number;
+  catalog: number;
+  admin: number;
 }
 
 export class ConfigError extends Error {}
@@ -159,6 +175,22 @@ function jetstreamReplicas(env: Env): number {
   return replicas;
 }
 
+const ADMISSION_DEFAULTS: AdmissionConcurrency = { checkout: 16, cart: 64, catalog: 256, admin: 16 };
+
+/** `checkout=16,catalog=200`: the classes named change, the others keep their default. */
+function admissionConcurrency(env: Env): AdmissionConcurrency {
+  const limits = { ...ADMISSION_DEFAULTS };
+  for (const pair of list(env.ADMISSION_CONCURRENCY) ?? []) {
+    const [name, raw] = pair.split("=").map((part) => part.trim());
+    const value = Number(raw);
+    if (!Object.hasOwn(limits, name) || !Number.isInteger(value) || value < 1) {
+      throw new ConfigError(`ADMISSION_CONCURRENCY takes class=count pairs (classes: ${Object.keys(limits).join(", ")}; count >= 1), got "${pair}"`);
+    }
+    limits[name as keyof AdmissionConcurrency] = value;
+  }
+  return limits;
+}
+
 const STRATEGIES = ["RoundRobin", "Random", "CpuUsage", "Latency", "Shard"];
 const TRACING_EXPORTERS = ["Console", "Zipkin", "Jaeger", "Event", "Datadog", "NewRelic"];
 
@@ -176,7 +208,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
   const logFormat = (env.LOG_FORMAT || (production ? "json" : "text")) as "json" | "text";
   if (logFormat !== "json" && logFormat !== "text") throw new ConfigError(`LOG_FORMAT must be json or text`);
 
-  return {
+  const cfg: PlatformConfig = {
     nodeEnv,
     production,
     namespace: env.NAMESPACE || "shop",
@@ -234,7 +266,14 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     faultCrashAfterStep: faultInjection(env, "FAULT_CRASH_AFTER_STEP", production),
     faultInjection: flag(faultInjection(env, "FAULT_INJECTION", production), false),
     faultRules: faultRulesFrom(faultInjection(env, "FAULT_RULES", production)),
+    admissionControl: flag(env.ADMISSION_CONTROL, true),
+    admissionConcurrency: admissionConcurrency(env),
+    admissionQueueMs: integer(env, "ADMISSION_QUEUE_MS", 500, 1),
+    admissionLatencyTargetMs: integer(env, "ADMISSION_LATENCY_TARGET_MS", 750),
   };
+  const conflicts = settingConflicts(cfg);
+  if (conflicts.length > 0) throw new ConfigError(`Settings that contradict each other: ${conflicts.join("; ")}`);
+  return cfg;
 }
 
 export const config = loadConfig();

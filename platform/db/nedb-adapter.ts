@@ -15,6 +15,7 @@
 import { MemoryAdapter } from "moleculer-db";
 import type { Doc, IndexSpec } from "./db-adapter";
 import { keepDatafileOpen, type OpenDatafile } from "./nedb-open-datafile";
+import { dropTornTail } from "./nedb-torn-tail";
 import { updateInPlaceWhenKeyKept } from "./nedb-index-update";
 
 interface Cursor extends PromiseLike<Doc[]> {
@@ -47,6 +48,9 @@ export class NeDbAdapter extends (MemoryAdapter as unknown as new (opts: object)
   private datafile?: OpenDatafile;
 
   async connect(): Promise<void> {
+    // A write cut short by a crash would make NeDB refuse the whole file (platform/db/nedb-torn-tail.ts).
+    const filename = (this.opts as { filename?: string }).filename;
+    if (filename) dropTornTail(filename);
     await super.connect();
     // One open append handle instead of open/append/close per write (platform/db/nedb-open-datafile.ts).
     this.datafile = keepDatafileOpen(this.db);

@@ -16,6 +16,8 @@ import { TtlCache } from "../../platform/ttl-cache";
 import { authDecision, parseBearer } from "./access";
 import { readiness, servicesWithoutRoutes } from "./readiness";
 import { awaitedServiceNames } from "./platform-services";
+import { admit, createAdmission } from "./admission-gate";
+import type { AdmissionControl } from "./admission";
 import { DepartedRoutes, serviceOfAction, type RouteAlias } from "./departed-routes";
 import type { FaultRule } from "../../platform/fault-rules";
 import { buildOpenApiDocument, type ActionInfo, type RoutedAlias } from "./openapi/document";
@@ -38,6 +40,8 @@ interface GatewayVars {
   expectedServices: string[];
   compress: ReturnType<typeof responseCompression>;
   securityHeaders: Record<string, string>;
+  /** Undefined when ADMISSION_CONTROL is off. */
+  admission?: AdmissionControl;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -113,9 +117,10 @@ const API_ROUTE = {
   authorization: true,
   bodyParsers: { json: { strict: true, limit: config.bodyLimit }, urlencoded: false },
   use: [bodyErrors, withoutProtoKeys],
-  onBeforeCall(ctx: Context<unknown, ShopMeta>, _route: unknown, req: IncomingMessage) {
+  async onBeforeCall(this: GatewayVars, ctx: Context<unknown, ShopMeta>, _route: unknown, req: GatewayRequest, res: ServerResponse) {
     const key = req.headers["idempotency-key"];
     if (typeof key === "string" && IDEMPOTENCY_KEY.test(key)) ctx.meta.idempotencyKey = key;
+    if (this.admission) await admit(this.admission, req.$action, res);
   },
   onAfterCall(ctx: Context<unknown, ShopMeta & { $statusCode?: number; $location?: string }>, _route: unknown, req: IncomingMessage & { $action?: { name?: string } }, _res: unknown, data: unknown) {
     if (ctx.meta.$statusCode === 201 && !ctx.meta.$location) {
@@ -250,7 +255,8 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     // moleculer-web's alias listing would publish every route and action name.
     listAliases: false,
 
-    // Bounds what one gateway node accepts at once; the rest queue, then get 503.
+    // Bounds what one gateway node accepts at once; the rest queue, then get 503. (moleculer-web gives it no
+    // timeout: each call of a request gets REQUEST_TIMEOUT from when admission control lets it go.)
     rest: { bulkhead: { enabled: true, concurrency: 500, maxQueueSize: 5000 } },
 
     live: {
@@ -367,6 +373,14 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     this.tokenCache = new TtlCache<AuthUser>(10_000);
     this.compress = responseCompression();
     this.securityHeaders = securityHeaders({ hstsMaxAgeSec: this.settings.hstsMaxAgeSec as number });
+    const admission = (this.settings.admission as { concurrency?: Record<string, number>; maxWaitMs?: number; latencyTargetMs?: number } | undefined) ?? {};
+    if (config.admissionControl) {
+      this.admission = createAdmission(this.broker, {
+        concurrency: { ...config.admissionConcurrency, ...admission.concurrency },
+        maxWaitMs: admission.maxWaitMs ?? config.admissionQueueMs,
+        latencyTargetMs: admission.latencyTargetMs ?? config.admissionLatencyTargetMs,
+      });
+    }
     // moleculer-web's created() (it runs first) made the server.
     (this as unknown as { server?: Server }).server?.on("clientError", answerUnparsable);
     // Settable for tests that run a handful of services; otherwise every service this build contains.

@@ -50,6 +50,7 @@ import { mongoDatabaseName } from "../../platform/db/db-adapter";
 import { summarize, type Outcome } from "./support/load";
 import { reportScenario } from "./support/chaos-report";
 import { inBatches, mintShoppers, stormJwtSecret, type StormShopper } from "./support/storm-shoppers";
+import { CHECKOUT_BODY, MongoClient, ObjectId } from "./support/storm-data";
 import { spreadOf } from "./support/storm-metrics";
 
 const SHOPPERS = 500;
@@ -60,25 +61,6 @@ const SETUP_CONCURRENCY = 50;
 const CLIENT_TIMEOUT_MS = 60_000;
 /** The nodes' REQUEST_TIMEOUT (see above). */
 const PLATFORM_TIMEOUT_MS = 30_000;
-
-const CHECKOUT_BODY = {
-  shippingAddress: { line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" },
-  payment: { cardNumber: "4242424242424242", expMonth: 12, expYear: new Date().getUTCFullYear() + 3, cvc: "123" },
-};
-
-// The 3.x driver (moleculer-db-adapter-mongo's) has no types: the little used here.
-interface Collection {
-  findOne(query: object): Promise<Record<string, any> | null>;
-  find(query: object): { toArray(): Promise<Record<string, any>[]> };
-}
-interface MongoClient {
-  db(name: string): { collection(name: string): Collection };
-  close(): Promise<void>;
-}
-const { MongoClient, ObjectId } = require("mongodb") as {
-  MongoClient: { connect(uri: string, opts: object): Promise<MongoClient> };
-  ObjectId: new (hex: string) => object;
-};
 
 interface Answer {
   shopper: StormShopper;

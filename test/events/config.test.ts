@@ -23,6 +23,7 @@ describe("durable events and notifications configuration", () => {
     const cfg = loadConfig({
       EVENTS_MAX_DELIVERIES: "3",
       EVENTS_ACK_WAIT_MS: "2000",
+      REQUEST_TIMEOUT: "1500",
       EVENTS_RETRY_DELAY_MS: "0",
       EVENTS_MAX_IN_FLIGHT: "1",
       OUTBOX_RELAY_INTERVAL: "1",

@@ -22,6 +22,7 @@ import { startNatsServer, type NatsServer } from "../support/nats-server";
 import { freePort, freePorts } from "../support/ports";
 import { api } from "../support/http";
 import { waitUntil } from "../support/wait-until";
+import { admissionMetrics } from "../../services/api/admission-gate";
 import { fetchText, findPromtool, parseExposition, promtoolCheck, sampleValue, type Sample } from "./ops-support";
 
 const DASHBOARD = path.resolve(__dirname, "../../deploy/grafana/shop.json");
@@ -56,6 +57,11 @@ function recordEveryBusinessMetric(broker: ServiceBroker): void {
   metrics.lowStockProducts(1);
   metrics.outboxLag("orders", 0);
   metrics.deadLetters("notifications", 0);
+  // The gateway's admission counters and a breaker's gauge exist once something was queued, shed, opened.
+  const admission = admissionMetrics(broker);
+  admission.queued("checkout");
+  admission.shed("checkout", "queue-full");
+  broker.metrics.set("moleculer.circuit-breaker.opened.active", 0, { affectedNodeID: "metrics-gateway", service: "products", action: "products.get" });
 }
 
 describe("business metrics", () => {

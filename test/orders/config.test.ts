@@ -13,7 +13,7 @@ describe("orders configuration", () => {
   });
 
   it("reads ORDER_RECOVERY_INTERVAL (0: off), ORDER_STALE_AFTER and FAULT_CRASH_AFTER_STEP", () => {
-    const cfg = loadConfig({ NODE_ENV: "test", ORDER_RECOVERY_INTERVAL: "0", ORDER_STALE_AFTER: "5", FAULT_CRASH_AFTER_STEP: "authorized" });
+    const cfg = loadConfig({ NODE_ENV: "test", ORDER_RECOVERY_INTERVAL: "0", ORDER_STALE_AFTER: "5", REQUEST_TIMEOUT: "2000", FAULT_CRASH_AFTER_STEP: "authorized" });
     expect(cfg).toMatchObject({ orderRecoveryIntervalSec: 0, orderStaleAfterSec: 5, faultCrashAfterStep: "authorized" });
     expect(() => loadConfig({ ORDER_STALE_AFTER: "0" })).toThrow(ConfigError);
   });

@@ -31,10 +31,12 @@ describe("an orders node that dies in the middle of a checkout", () => {
   let http: ApiClient;
   let ordersNode: ClusterNode;
 
-  /** The orders nodes share one database; the sweeper looks every second for sagas stopped 2 s ago. */
+  /** The orders nodes share one database; the sweeper looks every second for sagas stopped 3 s ago. */
   const ordersEnv = (fault?: string) => ({
     MONGO_URI: mongo.uri,
-    ORDER_STALE_AFTER: "2",
+    // Short, and still above a step's longest run (REQUEST_TIMEOUT + 1 s, platform/setting-conflicts.ts).
+    REQUEST_TIMEOUT: "2000",
+    ORDER_STALE_AFTER: "3",
     ORDER_RECOVERY_INTERVAL: "1",
     ...(fault ? { FAULT_CRASH_AFTER_STEP: fault } : {}),
   });

@@ -37,3 +37,46 @@ describe("fault-injection switches", () => {
     expect(loadConfig({ NODE_ENV: "production", FAULT_INJECTION: "0", FAULT_CRASH_AFTER_STEP: "off" })).toMatchObject({ faultInjection: false, faultCrashAfterStep: undefined });
   });
 });
+
+describe("settings that contradict each other", () => {
+  const refusal = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+  };
+
+  it("refuses a recovery sweeper that would take over running checkouts, naming both settings", () => {
+    const message = refusal({ ORDER_STALE_AFTER: "10", REQUEST_TIMEOUT: "10000" });
+    expect(message).toMatch(/ORDER_STALE_AFTER \(10 s\).*REQUEST_TIMEOUT \(10000 ms\)/);
+    expect(loadConfig({ ORDER_STALE_AFTER: "11", REQUEST_TIMEOUT: "10000" }).orderStaleAfterSec).toBe(11);
+  });
+
+  it("refuses a durable event's ack wait at or below the request timeout its handler's calls may take", () => {
+    expect(refusal({ EVENTS_ACK_WAIT_MS: "5000", REQUEST_TIMEOUT: "5000" })).toMatch(/EVENTS_ACK_WAIT_MS \(5000 ms\).*REQUEST_TIMEOUT \(5000 ms\)/);
+    expect(loadConfig({ EVENTS_ACK_WAIT_MS: "5001", REQUEST_TIMEOUT: "5000", ORDER_STALE_AFTER: "60" }).eventsAckWaitMs).toBe(5001);
+  });
+
+  it("refuses more JetStream copies than the NATS servers TRANSPORTER lists, and cannot count behind one address", () => {
+    expect(refusal({ JETSTREAM_REPLICAS: "3", TRANSPORTER: "nats://a:4222,nats://b:4222" })).toMatch(/JETSTREAM_REPLICAS \(3\).*TRANSPORTER.*\(2/);
+    expect(loadConfig({ JETSTREAM_REPLICAS: "3", TRANSPORTER: "nats://a:4222,nats://b:4222,nats://c:4222" }).jetstreamReplicas).toBe(3);
+    expect(loadConfig({ JETSTREAM_REPLICAS: "3", TRANSPORTER: "nats://nats:4222" }).jetstreamReplicas).toBe(3);
+  });
+
+  it("refuses a heartbeat timeout a live node could miss between two heartbeats", () => {
+    expect(refusal({ HEARTBEAT_INTERVAL: "5", HEARTBEAT_TIMEOUT: "5" })).toMatch(/HEARTBEAT_TIMEOUT \(5 s\).*HEARTBEAT_INTERVAL \(5 s\)/);
+  });
+
+  it("names every conflict at once", () => {
+    const message = refusal({ ORDER_STALE_AFTER: "1", EVENTS_ACK_WAIT_MS: "1000", REQUEST_TIMEOUT: "5000" });
+    expect(message).toMatch(/ORDER_STALE_AFTER/);
+    expect(message).toMatch(/EVENTS_ACK_WAIT_MS/);
+  });
+
+  it("finds none in the defaults, docker-compose's or k8s'", () => {
+    expect(() => loadConfig({})).not.toThrow();
+    expect(() => loadConfig({ NODE_ENV: "production", TRANSPORTER: "nats://nats:4222", JETSTREAM_REPLICAS: "3", JWT_SECRET: "x".repeat(40) })).not.toThrow();
+  });
+});

@@ -49,6 +49,8 @@ export async function startNotificationsCluster(nodes: ClusterNodeSpec[], extraE
     MAIL_FROM: "Moleculer Shop <no-reply@shop.test>",
     // A dead node's events reach the others within seconds.
     EVENTS_ACK_WAIT_MS: "2000",
+    // Below the ack wait: a handler's calls give up before its event would go to another node.
+    REQUEST_TIMEOUT: "1500",
     EVENTS_RETRY_DELAY_MS: "200",
     EVENTS_MAX_IN_FLIGHT: "3",
     SMTP_TIMEOUT_MS: "4000",
