@@ -111,8 +111,8 @@ it("cancels a paid order with refund and restock, and lists orders newest first"
   expect(list.body.rows.map((o) => o.id)).toEqual([second.body.id, first.body.id]);
 });
 
-it("makes one order of ten concurrent requests with one key (a real Mongo only: the emulator has no unique index)", async () => {
-  if (mongo.emulated) return;
+// Skipped, visibly, on the emulator: it enforces no unique index, so ten replays there would make ten orders.
+(process.env.MONGO_URI ? it : it.skip)("makes one order of ten concurrent requests with one key (a real Mongo only: the emulator has no unique index)", async () => {
   const { shopper } = await shopperWithCart();
   const key = newKey();
   const answers = await Promise.all(Array.from({ length: 10 }, () => shop.checkout(shopper, checkoutBody(), key)));
