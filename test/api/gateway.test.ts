@@ -92,7 +92,7 @@ describe("the gateway", () => {
     it("does not let a path climb from an open route into a guarded one", async () => {
       for (const path of ["/api/probe/open/../admin", "/api/probe/open/%2e%2e/admin", "/api/probe/open/..%2fadmin"]) {
         // Sent as written: resolved, the path would be /api/probe/admin (401 without a token, 403 for a customer).
-        for (const headers of [{}, { authorization: "Bearer customer-token" }]) {
+        for (const headers of [{}, { authorization: "Bearer customer-token" }] as Record<string, string>[]) {
           const res = await getPathAsGiven(platform.baseUrl, path, headers);
           expect({ path, status: res.status, body: JSON.parse(res.text) }).toEqual({ path, status: 404, body: expect.objectContaining({ type: "NOT_FOUND" }) });
         }
