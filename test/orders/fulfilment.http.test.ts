@@ -3,6 +3,8 @@
  * customer cancels (refund and restock), an admin ships, shipping reports
  * progress until delivery, and nobody sees another user's orders.
  */
+import { OUTBOX_MARK_FIELD } from "../../platform/events/outbox";
+import type { DbAdapter } from "../../platform/db/db-adapter";
 import { waitUntil } from "../support/wait-until";
 import { startOrdersPlatform, type OrdersPlatform, type Product, type PublicOrder, type Shopper } from "./orders-platform";
 
@@ -31,6 +33,12 @@ async function paidOrder(): Promise<{ shopper: Shopper; product: Product; order:
 const cancel = (shopper: Shopper, id: string) => shop.http.post<PublicOrder>(`/orders/${id}/cancel`, undefined, { token: shopper.token });
 const ship = (id: string) => shop.http.post<PublicOrder>(`/admin/orders/${id}/ship`, undefined, { token: admin });
 const getOrder = (shopper: Shopper, id: string) => shop.http.get<PublicOrder>(`/orders/${id}`, { token: shopper.token });
+/** The ids of every event written with a change of the order (its outbox marks, platform/events/outbox.ts). */
+async function announcementsOf(orderId: string): Promise<string[]> {
+  const orders = shop.broker.getLocalService("orders") as unknown as { adapter: DbAdapter };
+  const doc = await orders.adapter.findOne({ _id: orderId });
+  return (doc?.[OUTBOX_MARK_FIELD] as string[] | undefined) ?? [];
+}
 const eventsOf = (orderId: string, event: string) => shop.events.filter((e) => e.event === event && e.payload.orderId === orderId);
 
 describe("cancelling a paid order", () => {
@@ -127,11 +135,16 @@ describe("shipping an order", () => {
     }
     await waitUntil(async () => (await getOrder(shopper, order.id)).body.status === "delivered", { description: "the order to be delivered", timeoutMs: 3000 });
     const shipment = await shop.broker.call<Record<string, unknown>, { orderId: string }>("shipping.get", { orderId: order.id });
-    // The same event again (a redelivery) changes nothing.
+    // The same event again (a redelivery) changes nothing. On one broker, emit resolves once the
+    // local listeners have run, so the orders listener is done with it here.
     await shop.broker.emit("shipment.updated", { orderId: order.id, userId: shopper.userId, status: "delivered", trackingNumber: shipment.trackingNumber, carrier: shipment.carrier, at: new Date().toISOString() });
-    await new Promise((resolve) => setTimeout(resolve, 100));
     const delivered = (await getOrder(shopper, order.id)).body;
     expect(delivered.history.map((h) => h.status)).toEqual(["pending", "paid", "shipped", "delivered"]);
+    // Every announcement is written with the change it announces (the order's outbox marks): once all of
+    // them have arrived, a second order.delivered would be among what arrived.
+    const marks = await announcementsOf(order.id);
+    expect(marks).toContain(eventsOf(order.id, "order.delivered")[0].id);
+    await waitUntil(() => marks.every((id) => shop.events.some((e) => e.id === id)), { description: `the order's announcements ${marks.join(", ")}`, timeoutMs: 3000 });
     expect(eventsOf(order.id, "order.delivered")).toHaveLength(1);
     expect((await shop.http.get<{ status: string }>(`/orders/${order.id}/shipment`, { token: shopper.token })).body.status).toBe("delivered");
   });
