@@ -4,7 +4,7 @@
  * (FAULT_RULES) or at runtime on every node (PUT /api/admin/faults).
  */
 import { ServiceBroker, type ServiceSchema } from "moleculer";
-import { FaultInjection } from "../../middlewares/fault-injection.middleware";
+import { FaultInjection, type FaultedCalls } from "../../middlewares/fault-injection.middleware";
 import { parseFaultRules, ruleFor, shouldFail } from "../../platform/fault-rules";
 import type { LocalPlatform } from "../support/local-platform";
 import { api } from "../support/http";
@@ -60,6 +60,17 @@ describe("the fault-injection middleware", () => {
   it("adds latency, enough to make a caller time out", async () => {
     const broker = await node([{ target: "catalog", latencyMs: 300 }]);
     await expect(broker.call("catalog.get", {}, { timeout: 50 })).rejects.toMatchObject({ code: 504 });
+  });
+
+  it("counts the calls a rule touched, a held one as running until it ends, after its caller gave up", async () => {
+    // Held 3 s: far longer than the few milliseconds between the caller's timeout and the first count.
+    const broker = await node([{ target: "catalog.get", latencyMs: 3000 }]);
+    await expect(broker.call("catalog.get", {}, { timeout: 50 })).rejects.toMatchObject({ code: 504 });
+    await broker.call("catalog.list");
+    const calls = () => broker.call<FaultedCalls>("faults.calls");
+    expect(await calls()).toEqual({ "catalog.get": { arrived: 1, running: 1 } });
+    await waitUntil(async () => (await calls())["catalog.get"].running === 0, { description: "the held call to end", timeoutMs: 10_000 });
+    expect(await calls()).toEqual({ "catalog.get": { arrived: 1, running: 0 } });
   });
 
   it("changes the rules of every node with one broadcast", async () => {
