@@ -84,7 +84,8 @@ describe("startCluster (on a fixture project)", () => {
   });
 
   it("fails fast when a node dies at startup, quoting its logs, and leaves no process behind", async () => {
-    const started = Date.now();
+    // "Fast": the start gives up on the node's exit, not at its own timeout. The error tells which
+    // ("exited with code 1 during startup", not a timeout), with no stopwatch a loaded machine could fail.
     let error: unknown;
     let pids: (number | undefined)[] = [];
     const onSpawn = jest.spyOn(require("node:child_process"), "spawn");
@@ -98,7 +99,6 @@ describe("startCluster (on a fixture project)", () => {
     }
     expect(String(error)).toMatch(/Cluster not ready: node crash-\w+ \[crash\] exited with code 1 during startup/);
     expect(String(error)).toMatch(/--- last \d+ lines of crash-\w+ ---[\s\S]*FIXTURE_FAILURE/);
-    expect(Date.now() - started).toBeLessThan(20_000);
     expect(pids).toHaveLength(2);
     expect(pids.filter(isAlive)).toEqual([]);
   });
