@@ -7,6 +7,7 @@
 import type { ServiceSchema } from "moleculer";
 import { startLocalPlatform, type LocalPlatform } from "../support/local-platform";
 import { api, type ApiClient } from "../support/http";
+import { waitUntil } from "../support/wait-until";
 import { loadConfig } from "../../platform/config";
 import UsersService from "../../services/users/users.service";
 import NotificationsService from "../../services/notifications/notifications.service";
@@ -18,6 +19,14 @@ describe("paged lists", () => {
   let http: ApiClient;
   const tokens: Record<"customer" | "admin", string> = { customer: "", admin: "" };
 
+  const LISTS: [path: string, caller: "customer" | "admin"][] = [
+    ["/products", "customer"],
+    ["/orders", "customer"],
+    ["/admin/orders", "admin"],
+    ["/users", "admin"],
+    ["/notifications", "customer"],
+  ];
+
   beforeAll(async () => {
     platform = await startLocalPlatform({
       services: [UsersService, productsService(), ordersService(), { name: "notifications", mixins: [NotificationsService] } as ServiceSchema],
@@ -25,6 +34,8 @@ describe("paged lists", () => {
       gatewaySettings: { expectedServices: ["users", "products", "orders", "notifications"] },
     });
     http = api(`${platform.baseUrl}/api`);
+    // The platform waits for the routes of the schemas it is given; these come from their mixins.
+    for (const [path] of LISTS) await waitUntil(async () => (await http.get(path)).status !== 404, { description: `the route of ${path}`, timeoutMs: 10_000, intervalMs: 50 });
     const config = loadConfig(process.env);
     tokens.customer = (await http.post<{ token: string }>("/auth/register", { email: `pager-${process.pid}@example.com`, password: "correct horse battery", name: "Pager" })).body.token;
     tokens.admin = (await http.post<{ token: string }>("/auth/login", { email: config.adminEmail, password: config.adminPassword })).body.token;
@@ -35,13 +46,6 @@ describe("paged lists", () => {
     await platform?.stop();
   });
 
-  const LISTS: [path: string, caller: "customer" | "admin"][] = [
-    ["/products", "customer"],
-    ["/orders", "customer"],
-    ["/admin/orders", "admin"],
-    ["/users", "admin"],
-    ["/notifications", "customer"],
-  ];
 
   it.each(LISTS)("GET %s refuses a page number no store can skip to, naming the field", async (path, caller) => {
     const res = await http.get<{ code: number; data: { field: string }[] }>(`${path}?page=1e300`, { token: tokens[caller] });
