@@ -80,7 +80,7 @@ describe("chaos 3: NATS killed and restarted", () => {
     await nats?.stop();
   });
 
-  it("reconnects every node by itself, and the gateway serves catalog and carts again within 10 s of the restart", async () => {
+  it("reconnects every node by itself, and the gateway serves catalog and carts again after the restart (how soon: the chaos report)", async () => {
     const before = processStates(cluster.nodes);
     const errorProblems: string[] = [];
     let lastReadiness: Readiness | undefined;
