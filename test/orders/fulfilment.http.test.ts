@@ -180,3 +180,39 @@ describe("isolation between users", () => {
     expect((await shop.http.get("/admin/orders?status=lost", { token: admin })).status).toBe(422);
   });
 });
+
+describe("the error answers around shipping and the admin lists", () => {
+  it("GET /orders/:id/shipment before the order ships: 404 to its owner, the order untouched", async () => {
+    const { shopper, order } = await paidOrder();
+    const res = await shop.http.get<{ type: string }>(`/orders/${order.id}/shipment`, { token: shopper.token });
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ code: 404, type: "NOT_FOUND" });
+    expect((await getOrder(shopper, order.id)).body.status).toBe("paid");
+  });
+
+  it("GET /admin/shipments/:orderId: 401 without a token, 403 for a customer, 404 for an order not shipped", async () => {
+    const { shopper, order } = await paidOrder();
+    expect((await shop.http.get(`/admin/shipments/${order.id}`)).status).toBe(401);
+    expect((await shop.http.get(`/admin/shipments/${order.id}`, { token: shopper.token })).status).toBe(403);
+    const missing = await shop.http.get<{ type: string }>(`/admin/shipments/${order.id}`, { token: admin });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ code: 404, type: "NOT_FOUND" });
+    await ship(order.id);
+    expect(await shop.http.get(`/admin/shipments/${order.id}`, { token: admin })).toMatchObject({ status: 200, body: expect.objectContaining({ orderId: order.id }) });
+  });
+
+  it("GET /admin/orders: 401 without a token, 403 for a customer, and pages without repeating or skipping", async () => {
+    const { shopper } = await paidOrder();
+    await paidOrder();
+    expect((await shop.http.get("/admin/orders")).status).toBe(401);
+    expect((await shop.http.get("/admin/orders", { token: shopper.token })).status).toBe(403);
+    type Page = { rows: PublicOrder[]; total: number; page: number; pageSize: number; totalPages: number };
+    const all = (await shop.http.get<Page>("/admin/orders?pageSize=100", { token: admin })).body;
+    expect(all.total).toBeGreaterThanOrEqual(2);
+    const pages = await Promise.all(
+      Array.from({ length: Math.min(all.total, 100) }, (_, i) => shop.http.get<Page>(`/admin/orders?page=${i + 1}&pageSize=1`, { token: admin })),
+    );
+    expect(pages[0].body).toMatchObject({ total: all.total, page: 1, pageSize: 1, totalPages: all.total });
+    expect(pages.map((p) => p.body.rows.map((o) => o.id)).flat()).toEqual(all.rows.map((o) => o.id));
+  });
+});
