@@ -111,6 +111,13 @@ describe("PUT /api/admin/faults", () => {
     else process.env.FAULT_INJECTION = saved;
   });
 
+  it("answers GET /admin/faults 401 without a token and 403 to a customer", async () => {
+    const http = api(`${platform.baseUrl}/api`);
+    expect((await http.get("/admin/faults")).status).toBe(401);
+    expect((await http.get("/admin/faults", { token: "customer" })).status).toBe(403);
+    expect((await http.get("/admin/faults", { token: "admin" })).status).toBe(200);
+  });
+
   it("lets an admin break an action and mend it again", async () => {
     const http = api(`${platform.baseUrl}/api`);
     expect((await http.put("/admin/faults", { rules: [{ target: "catalog", errorRate: 1 }] }, { token: "customer" })).status).toBe(403);
@@ -125,5 +132,30 @@ describe("PUT /api/admin/faults", () => {
     const res = await api(`${platform.baseUrl}/api`).put("/admin/faults", { rules: [{ target: "catalog", errorRate: 3 }] }, { token: "admin" });
     expect(res.status).toBe(422);
     expect(JSON.stringify(res.body)).toContain("errorRate");
+  });
+});
+
+describe("/api/admin/faults with FAULT_INJECTION off", () => {
+  let platform: LocalPlatform;
+  const saved = process.env.FAULT_INJECTION;
+
+  beforeAll(async () => {
+    delete process.env.FAULT_INJECTION;
+    let start!: typeof import("../support/local-platform").startLocalPlatform;
+    jest.isolateModules(() => {
+      ({ startLocalPlatform: start } = require("../support/local-platform"));
+    });
+    const users: ServiceSchema = { name: "users", actions: { resolveToken: () => ({ id: "1", email: "a@x.io", name: "A", role: "admin" }) } };
+    platform = await start({ services: [users], gateway: true, gatewaySettings: { expectedServices: [] } });
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    if (saved !== undefined) process.env.FAULT_INJECTION = saved;
+  });
+
+  it("does not exist, even for an admin: GET and PUT are 404", async () => {
+    const http = api(`${platform.baseUrl}/api`);
+    expect((await http.get("/admin/faults", { token: "admin" })).status).toBe(404);
+    expect((await http.put("/admin/faults", { rules: [{ target: "catalog", errorRate: 1 }] }, { token: "admin" })).status).toBe(404);
   });
 });
