@@ -16,8 +16,14 @@ function injectedError(rule: FaultRule, action: string): Error {
   return new Errors.MoleculerServerError(message, 500, "FAULT_INJECTED", { injected: true });
 }
 
+/** Per action, the calls a rule touched: arrived, and still held or running. */
+export type FaultedCalls = Record<string, { arrived: number; running: number }>;
+
 export function FaultInjection(initial: FaultRule[] = []): Middleware {
   let rules = [...initial];
+  // A call held past its caller's timeout is still under way here (the caller's node has forgotten
+  // it): a chaos test waits for these counts to settle instead of for the clock.
+  const calls: FaultedCalls = {};
   return {
     name: "FaultInjection",
     created(broker: ServiceBroker) {
@@ -29,7 +35,10 @@ export function FaultInjection(initial: FaultRule[] = []): Middleware {
             broker.logger.warn(`Fault rules now: ${JSON.stringify(rules)}`);
           },
         },
-        actions: { list: { visibility: "public", handler: () => rules } },
+        actions: {
+          list: { visibility: "public", handler: () => rules },
+          calls: { visibility: "public", handler: () => calls },
+        },
       });
     },
     localAction(next: Handler, action: ActionSchema) {
@@ -37,9 +46,17 @@ export function FaultInjection(initial: FaultRule[] = []): Middleware {
       if (name.startsWith("$") || name.startsWith("api.") || name.startsWith("faults.")) return next;
       return async function faulty(ctx: Context) {
         const rule = ruleFor(rules, name);
-        if (rule?.latencyMs) await new Promise((resolve) => setTimeout(resolve, rule.latencyMs));
-        if (rule && shouldFail(rule, Math.random())) throw injectedError(rule, name);
-        return next(ctx);
+        if (!rule) return next(ctx);
+        const count = (calls[name] ??= { arrived: 0, running: 0 });
+        count.arrived++;
+        count.running++;
+        try {
+          if (rule.latencyMs) await new Promise((resolve) => setTimeout(resolve, rule.latencyMs));
+          if (shouldFail(rule, Math.random())) throw injectedError(rule, name);
+          return await next(ctx);
+        } finally {
+          count.running--;
+        }
       };
     },
   } as Middleware;

@@ -4,7 +4,7 @@
  */
 import { Errors, type ServiceSchema } from "moleculer";
 import { startLocalPlatform, type LocalPlatform } from "../support/local-platform";
-import { api, rawRequest, type ApiClient } from "../support/http";
+import { api, getPathAsGiven, rawRequest, type ApiClient } from "../support/http";
 import type { AuthUser, ShopContext } from "../../types/moleculer";
 
 const customer: AuthUser = { id: "u1", email: "c@example.com", name: "Cust", role: "customer" };
@@ -87,7 +87,16 @@ describe("the gateway", () => {
 
     it("does not expose internal actions by their names", async () => {
       expect((await http.get("/users/resolveToken?token=admin-token")).status).toBe(404);
-      expect((await http.get("/probe/open/../admin")).status).not.toBe(200);
+    });
+
+    it("does not let a path climb from an open route into a guarded one", async () => {
+      for (const path of ["/api/probe/open/../admin", "/api/probe/open/%2e%2e/admin", "/api/probe/open/..%2fadmin"]) {
+        // Sent as written: resolved, the path would be /api/probe/admin (401 without a token, 403 for a customer).
+        for (const headers of [{}, { authorization: "Bearer customer-token" }] as Record<string, string>[]) {
+          const res = await getPathAsGiven(platform.baseUrl, path, headers);
+          expect({ path, status: res.status, body: JSON.parse(res.text) }).toEqual({ path, status: 404, body: expect.objectContaining({ type: "NOT_FOUND" }) });
+        }
+      }
     });
   });
 

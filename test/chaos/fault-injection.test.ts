@@ -4,7 +4,7 @@
  * (FAULT_RULES) or at runtime on every node (PUT /api/admin/faults).
  */
 import { ServiceBroker, type ServiceSchema } from "moleculer";
-import { FaultInjection } from "../../middlewares/fault-injection.middleware";
+import { FaultInjection, type FaultedCalls } from "../../middlewares/fault-injection.middleware";
 import { parseFaultRules, ruleFor, shouldFail } from "../../platform/fault-rules";
 import type { LocalPlatform } from "../support/local-platform";
 import { api } from "../support/http";
@@ -62,6 +62,17 @@ describe("the fault-injection middleware", () => {
     await expect(broker.call("catalog.get", {}, { timeout: 50 })).rejects.toMatchObject({ code: 504 });
   });
 
+  it("counts the calls a rule touched, a held one as running until it ends, after its caller gave up", async () => {
+    // Held 3 s: far longer than the few milliseconds between the caller's timeout and the first count.
+    const broker = await node([{ target: "catalog.get", latencyMs: 3000 }]);
+    await expect(broker.call("catalog.get", {}, { timeout: 50 })).rejects.toMatchObject({ code: 504 });
+    await broker.call("catalog.list");
+    const calls = () => broker.call<FaultedCalls>("faults.calls");
+    expect(await calls()).toEqual({ "catalog.get": { arrived: 1, running: 1 } });
+    await waitUntil(async () => (await calls())["catalog.get"].running === 0, { description: "the held call to end", timeoutMs: 10_000 });
+    expect(await calls()).toEqual({ "catalog.get": { arrived: 1, running: 0 } });
+  });
+
   it("changes the rules of every node with one broadcast", async () => {
     const a = await node([], "a");
     const b = await node([], "b");
@@ -100,6 +111,13 @@ describe("PUT /api/admin/faults", () => {
     else process.env.FAULT_INJECTION = saved;
   });
 
+  it("answers GET /admin/faults 401 without a token and 403 to a customer", async () => {
+    const http = api(`${platform.baseUrl}/api`);
+    expect((await http.get("/admin/faults")).status).toBe(401);
+    expect((await http.get("/admin/faults", { token: "customer" })).status).toBe(403);
+    expect((await http.get("/admin/faults", { token: "admin" })).status).toBe(200);
+  });
+
   it("lets an admin break an action and mend it again", async () => {
     const http = api(`${platform.baseUrl}/api`);
     expect((await http.put("/admin/faults", { rules: [{ target: "catalog", errorRate: 1 }] }, { token: "customer" })).status).toBe(403);
@@ -114,5 +132,30 @@ describe("PUT /api/admin/faults", () => {
     const res = await api(`${platform.baseUrl}/api`).put("/admin/faults", { rules: [{ target: "catalog", errorRate: 3 }] }, { token: "admin" });
     expect(res.status).toBe(422);
     expect(JSON.stringify(res.body)).toContain("errorRate");
+  });
+});
+
+describe("/api/admin/faults with FAULT_INJECTION off", () => {
+  let platform: LocalPlatform;
+  const saved = process.env.FAULT_INJECTION;
+
+  beforeAll(async () => {
+    delete process.env.FAULT_INJECTION;
+    let start!: typeof import("../support/local-platform").startLocalPlatform;
+    jest.isolateModules(() => {
+      ({ startLocalPlatform: start } = require("../support/local-platform"));
+    });
+    const users: ServiceSchema = { name: "users", actions: { resolveToken: () => ({ id: "1", email: "a@x.io", name: "A", role: "admin" }) } };
+    platform = await start({ services: [users], gateway: true, gatewaySettings: { expectedServices: [] } });
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    if (saved !== undefined) process.env.FAULT_INJECTION = saved;
+  });
+
+  it("does not exist, even for an admin: GET and PUT are 404", async () => {
+    const http = api(`${platform.baseUrl}/api`);
+    expect((await http.get("/admin/faults", { token: "admin" })).status).toBe(404);
+    expect((await http.put("/admin/faults", { rules: [{ target: "catalog", errorRate: 1 }] }, { token: "admin" })).status).toBe(404);
   });
 });

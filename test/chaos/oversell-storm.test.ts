@@ -42,7 +42,7 @@ import { isDeepStrictEqual } from "node:util";
 import { assertFreshBuild } from "../support/fresh-build";
 import { startCluster, type Cluster, type ClusterNode } from "../support/cluster";
 import { api, type ApiClient } from "../support/http";
-import { startMongo, type TestMongo } from "../support/mongo";
+import { MONGO_UNDER_TEST, startMongo, type TestMongo } from "../support/mongo";
 import { startNatsServer, type NatsServer } from "../support/nats-server";
 import { startRedisServer, type RedisServer } from "../support/redis-server";
 import { waitUntil } from "../support/wait-until";
@@ -109,7 +109,7 @@ describe("chaos 6: an oversell storm", () => {
     await mongo?.stop();
   });
 
-  it(`${SHOPPERS} concurrent checkouts of a product with stock ${STOCK}: exactly ${STOCK} paid, the rest out of stock, nothing oversold or held`, async () => {
+  it(`${SHOPPERS} concurrent checkouts of a product with stock ${STOCK}: exactly ${STOCK} paid, the rest out of stock, nothing oversold or held (${MONGO_UNDER_TEST})`, async () => {
     const product = await cluster.broker.call<{ id: string }, Record<string, unknown>>("products.create", {
       sku: `STORM-${randomBytes(4).toString("hex").toUpperCase()}`,
       name: "Storm Widget",

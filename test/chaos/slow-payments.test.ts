@@ -26,6 +26,7 @@
  * answers that same order.
  */
 import type { ClusterNode } from "../support/cluster";
+import type { FaultedCalls } from "../../middlewares/fault-injection.middleware";
 import type { ApiResponse } from "../support/http";
 import { waitUntil } from "../support/wait-until";
 import { reportScenario } from "./support/chaos-report";
@@ -113,13 +114,21 @@ describe("chaos 5: payments slower than the request timeout", () => {
     return { load, firstKeys };
   }
 
+  /** Calls to `action` the orders node has sent, and those the payments node's fault rule has received and let go of. */
+  async function slowCalls(action: string): Promise<{ sent: number; arrived: number; running: number }> {
+    const sent = await requestMetric(shop.cluster, ordersNode.nodeID, "moleculer.request.total", action, "remote");
+    const calls = await shop.cluster.broker.call<FaultedCalls, object>("faults.calls", {}, { nodeID: paymentsNode.nodeID });
+    return { sent, ...(calls[action] ?? { arrived: 0, running: 0 }) };
+  }
+
   /**
    * Until the sagas are over (no order pending, none of their calls to
-   * `action` waited for: every slow call was sent before now), then until the
-   * last of them has landed: the fault holds each one `latencyMs` before its
-   * handler runs.
+   * `action` waited for), then until every call to `action` the orders node
+   * sent since `before` (taken before the fault was set) has reached the
+   * payments node and none is still held or running there: the fault's own
+   * count, as the caller stopped counting a call at its timeout.
    */
-  async function slowCallsLanded(buyers: Shopper[], action: string, latencyMs: number): Promise<void> {
+  async function slowCallsLanded(buyers: Shopper[], action: string, latencyMs: number, before: { sent: number; arrived: number }): Promise<void> {
     await waitUntil(
       async () => {
         const orders = (await Promise.all(buyers.map((b) => data.orders(b)))).flat();
@@ -127,8 +136,18 @@ describe("chaos 5: payments slower than the request timeout", () => {
       },
       { description: "the checkouts' sagas to end", timeoutMs: 30_000, intervalMs: 250 },
     );
-    const landed = Date.now() + latencyMs + 1000;
-    await waitUntil(() => Date.now() >= landed, { description: `the slow ${action} calls to land`, timeoutMs: latencyMs + 5000, intervalMs: 250 });
+    let last = "";
+    await waitUntil(
+      async () => {
+        const now = await slowCalls(action);
+        const sent = now.sent - before.sent;
+        const arrived = now.arrived - before.arrived;
+        last = `${sent} sent, ${arrived} arrived, ${now.running} held or running`;
+        return sent > 0 && arrived >= sent && now.running === 0;
+      },
+      // Each call is held latencyMs, and all were sent by now: the last lands about that long from now.
+      { description: () => `the slow ${action} calls to land (${last})`, timeoutMs: latencyMs + 30_000, intervalMs: 250 },
+    );
   }
 
   /** A shopper's orders, each with its payment transactions as payments has them. */
@@ -155,10 +174,11 @@ describe("chaos 5: payments slower than the request timeout", () => {
     const buyers: Shopper[] = [];
     for (let i = 0; i < BUYERS / 2; i++) buyers.push(await shopperWithCart(http, productId));
 
+    const before = await slowCalls("payments.charge");
     await setFaults([{ target: "payments.charge", latencyMs: SLOW_CHARGE_MS }]);
     // One checkout each: every one reserves, then waits for its charge.
     const { load } = await checkoutsUnderFault(buyers, 500);
-    await slowCallsLanded(buyers, "payments.charge", SLOW_CHARGE_MS);
+    await slowCallsLanded(buyers, "payments.charge", SLOW_CHARGE_MS, before);
     await setFaults([]);
 
     const orders = await nothingHeld(buyers, productId);
@@ -182,9 +202,10 @@ describe("chaos 5: payments slower than the request timeout", () => {
     const chargeCalls = () => requestMetric(cluster, paymentsNode.nodeID, "moleculer.request.total", "payments.charge", "local");
     const callsBefore = await chargeCalls();
 
+    const before = await slowCalls("payments.charge");
     await setFaults([{ target: "payments.charge", latencyMs: LATE_CHARGE_MS }]);
     const { load, firstKeys } = await checkoutsUnderFault(buyers, 5000);
-    await slowCallsLanded(buyers, "payments.charge", LATE_CHARGE_MS);
+    await slowCallsLanded(buyers, "payments.charge", LATE_CHARGE_MS, before);
 
     const afterFault = await nothingHeld(buyers, productId);
     // Each checkout sent its charge once at most: none was retried once the request's time was up.

@@ -3,7 +3,9 @@ import { tcpProbe } from "../support/tcp-probe";
 
 describe("PrivateServer start failures", () => {
   it("fails fast with the server's own output when it exits during startup", async () => {
-    const started = Date.now();
+    // "Fast": it gives up on the exit, not at startTimeoutMs. The error tells which: a start that waited
+    // for the timeout says "Timed out after", not "exited ... before it was ready". No stopwatch, so
+    // a loaded machine cannot fail it.
     const attempt = PrivateServer.start({
       command: "redis-server",
       scheme: "redis",
@@ -12,7 +14,6 @@ describe("PrivateServer start failures", () => {
       startTimeoutMs: 20_000,
     });
     await expect(attempt).rejects.toThrow(/exited with code \d+ before it was ready[\s\S]*no-such-directive/i);
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it("names a missing binary", async () => {

@@ -4,6 +4,7 @@
  * docs/api.md, and what each leaves behind in stock, payments and the cart.
  */
 import type { ServiceSchema } from "moleculer";
+import { waitUntil } from "../support/wait-until";
 import { paymentsService } from "../payments/payments-platform";
 import { ADDRESS, checkoutBody, failedOrderId, newKey, payment, startOrdersPlatform, TEST_CARDS, type OrdersPlatform, type PublicOrder } from "./orders-platform";
 
@@ -54,7 +55,10 @@ describe("a successful checkout", () => {
     const { shopper } = await shopperWithCart();
     const res = await shop.checkout(shopper);
     expect(res.status).toBe(201);
-    const seen = shop.events.find((e) => e.event === "order.paid" && e.payload.orderId === res.body.id);
+    const paid = () => shop.events.find((e) => e.event === "order.paid" && e.payload.orderId === res.body.id);
+    // The outbox publishes after the answer: the event comes a moment later.
+    await waitUntil(() => paid() !== undefined, { description: `order.paid for ${res.body.id}`, timeoutMs: 3000 });
+    const seen = paid();
     expect(seen?.payload).toMatchObject({ userId: shopper.userId, status: "paid", order: { id: res.body.id, status: "paid" } });
     expect(JSON.stringify(seen)).not.toContain("4242424242424242");
   });
@@ -98,7 +102,7 @@ describe("a refused checkout", () => {
     const order = await shop.http.get<PublicOrder>(`/orders/${orderId}`, { token: shopper.token });
     expect(order.body).toMatchObject({ status: "failed", failureReason: expect.stringContaining("Not enough stock") });
     expect(order.body.history.map((h) => h.status)).toEqual(["pending", "failed"]);
-    expect(shop.events.some((e) => e.event === "order.failed" && e.payload.orderId === orderId)).toBe(true);
+    await waitUntil(() => shop.events.some((e) => e.event === "order.failed" && e.payload.orderId === orderId), { description: `order.failed for ${orderId}`, timeoutMs: 3000 });
   });
 
   it.each([

@@ -3,6 +3,8 @@
  * customer cancels (refund and restock), an admin ships, shipping reports
  * progress until delivery, and nobody sees another user's orders.
  */
+import { OUTBOX_MARK_FIELD } from "../../platform/events/outbox";
+import type { DbAdapter } from "../../platform/db/db-adapter";
 import { waitUntil } from "../support/wait-until";
 import { startOrdersPlatform, type OrdersPlatform, type Product, type PublicOrder, type Shopper } from "./orders-platform";
 
@@ -31,6 +33,12 @@ async function paidOrder(): Promise<{ shopper: Shopper; product: Product; order:
 const cancel = (shopper: Shopper, id: string) => shop.http.post<PublicOrder>(`/orders/${id}/cancel`, undefined, { token: shopper.token });
 const ship = (id: string) => shop.http.post<PublicOrder>(`/admin/orders/${id}/ship`, undefined, { token: admin });
 const getOrder = (shopper: Shopper, id: string) => shop.http.get<PublicOrder>(`/orders/${id}`, { token: shopper.token });
+/** The ids of every event written with a change of the order (its outbox marks, platform/events/outbox.ts). */
+async function announcementsOf(orderId: string): Promise<string[]> {
+  const orders = shop.broker.getLocalService("orders") as unknown as { adapter: DbAdapter };
+  const doc = await orders.adapter.findOne({ _id: orderId });
+  return (doc?.[OUTBOX_MARK_FIELD] as string[] | undefined) ?? [];
+}
 const eventsOf = (orderId: string, event: string) => shop.events.filter((e) => e.event === event && e.payload.orderId === orderId);
 
 describe("cancelling a paid order", () => {
@@ -127,11 +135,16 @@ describe("shipping an order", () => {
     }
     await waitUntil(async () => (await getOrder(shopper, order.id)).body.status === "delivered", { description: "the order to be delivered", timeoutMs: 3000 });
     const shipment = await shop.broker.call<Record<string, unknown>, { orderId: string }>("shipping.get", { orderId: order.id });
-    // The same event again (a redelivery) changes nothing.
+    // The same event again (a redelivery) changes nothing. On one broker, emit resolves once the
+    // local listeners have run, so the orders listener is done with it here.
     await shop.broker.emit("shipment.updated", { orderId: order.id, userId: shopper.userId, status: "delivered", trackingNumber: shipment.trackingNumber, carrier: shipment.carrier, at: new Date().toISOString() });
-    await new Promise((resolve) => setTimeout(resolve, 100));
     const delivered = (await getOrder(shopper, order.id)).body;
     expect(delivered.history.map((h) => h.status)).toEqual(["pending", "paid", "shipped", "delivered"]);
+    // Every announcement is written with the change it announces (the order's outbox marks): once all of
+    // them have arrived, a second order.delivered would be among what arrived.
+    const marks = await announcementsOf(order.id);
+    expect(marks).toContain(eventsOf(order.id, "order.delivered")[0].id);
+    await waitUntil(() => marks.every((id) => shop.events.some((e) => e.id === id)), { description: `the order's announcements ${marks.join(", ")}`, timeoutMs: 3000 });
     expect(eventsOf(order.id, "order.delivered")).toHaveLength(1);
     expect((await shop.http.get<{ status: string }>(`/orders/${order.id}/shipment`, { token: shopper.token })).body.status).toBe("delivered");
   });
@@ -186,5 +199,41 @@ describe("isolation between users", () => {
     const res = await shop.http.post<PublicOrder>(`/orders/${order.id}/cancel`, undefined, { token: admin });
     expect(res.body).toMatchObject({ id: order.id, status: "cancelled", payment: { status: "refunded" }, failureReason: "cancelled by the shop" });
     expect(await shop.levels(product.id)).toEqual({ stock: 10, reserved: 0 });
+  });
+});
+
+describe("the error answers around shipping and the admin lists", () => {
+  it("GET /orders/:id/shipment before the order ships: 404 to its owner, the order untouched", async () => {
+    const { shopper, order } = await paidOrder();
+    const res = await shop.http.get<{ type: string }>(`/orders/${order.id}/shipment`, { token: shopper.token });
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ code: 404, type: "NOT_FOUND" });
+    expect((await getOrder(shopper, order.id)).body.status).toBe("paid");
+  });
+
+  it("GET /admin/shipments/:orderId: 401 without a token, 403 for a customer, 404 for an order not shipped", async () => {
+    const { shopper, order } = await paidOrder();
+    expect((await shop.http.get(`/admin/shipments/${order.id}`)).status).toBe(401);
+    expect((await shop.http.get(`/admin/shipments/${order.id}`, { token: shopper.token })).status).toBe(403);
+    const missing = await shop.http.get<{ type: string }>(`/admin/shipments/${order.id}`, { token: admin });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ code: 404, type: "NOT_FOUND" });
+    await ship(order.id);
+    expect(await shop.http.get(`/admin/shipments/${order.id}`, { token: admin })).toMatchObject({ status: 200, body: expect.objectContaining({ orderId: order.id }) });
+  });
+
+  it("GET /admin/orders: 401 without a token, 403 for a customer, and pages without repeating or skipping", async () => {
+    const { shopper } = await paidOrder();
+    await paidOrder();
+    expect((await shop.http.get("/admin/orders")).status).toBe(401);
+    expect((await shop.http.get("/admin/orders", { token: shopper.token })).status).toBe(403);
+    type Page = { rows: PublicOrder[]; total: number; page: number; pageSize: number; totalPages: number };
+    const all = (await shop.http.get<Page>("/admin/orders?pageSize=100", { token: admin })).body;
+    expect(all.total).toBeGreaterThanOrEqual(2);
+    const pages = await Promise.all(
+      Array.from({ length: Math.min(all.total, 100) }, (_, i) => shop.http.get<Page>(`/admin/orders?page=${i + 1}&pageSize=1`, { token: admin })),
+    );
+    expect(pages[0].body).toMatchObject({ total: all.total, page: 1, pageSize: 1, totalPages: all.total });
+    expect(pages.map((p) => p.body.rows.map((o) => o.id)).flat()).toEqual(all.rows.map((o) => o.id));
   });
 });

@@ -43,6 +43,8 @@ export const failedOrderId = (res: ApiResponse<unknown>) => (res.body as { data:
 export const newKey = (prefix = "key") => `${prefix}-${randomBytes(6).toString("hex")}`;
 
 export interface SeenEvent {
+  /** The envelope's id: the outbox entry it was published from. */
+  id?: string;
   event: string;
   payload: Record<string, any>;
 }

@@ -9,16 +9,19 @@
 import type { Service } from "moleculer";
 import { SagaHalted } from "../../services/orders/checkout/checkout-saga";
 import type { SagaStep } from "../../services/orders/order-model";
+import { steppedClock, type SteppedClock } from "../support/stepped-clock";
 import { waitUntil } from "../support/wait-until";
 import { checkoutBody, newKey, ordersService, startOrdersPlatform, type OrdersPlatform, type PublicOrder, type Shopper } from "./orders-platform";
 
-/** Short enough for a test to wait out, far above what a step takes here. */
-const LEASE_MS = 300;
+/** Longer than any stall of a loaded machine: it runs out only when the test moves the clock past it. */
+const LEASE_MS = 60_000;
 
 let shop: OrdersPlatform;
 let orders: Service<{ faultCrashAfterStep?: string }>;
+let clock: SteppedClock;
 
 beforeAll(async () => {
+  clock = steppedClock();
   shop = await startOrdersPlatform({
     orders: ordersService({ staleAfterMs: LEASE_MS }, {
       crash(step: SagaStep) {
@@ -35,6 +38,7 @@ afterEach(() => {
 
 afterAll(async () => {
   await shop?.stop();
+  clock?.restore();
 });
 
 /** A shopper whose checkout halted right after `step`: the order is left with its saga's lease held. */
@@ -56,7 +60,7 @@ async function halted(step: SagaStep) {
 
 const recover = () => shop.broker.call<{ recovered: number }>("orders.recover");
 const getOrder = async (shopper: Shopper, id: string) => (await shop.http.get<PublicOrder>(`/orders/${id}`, { token: shopper.token })).body;
-const leaseRunsOut = () => new Promise((resolve) => setTimeout(resolve, LEASE_MS + 50));
+const leaseRunsOut = () => clock.advance(LEASE_MS + 1);
 
 describe("recovery of a checkout that stopped", () => {
   it("leaves a live saga alone: nothing is taken over before its lease runs out", async () => {
@@ -69,7 +73,7 @@ describe("recovery of a checkout that stopped", () => {
     "after %s: rolls it back (stock released, nothing charged), the order failed, the cart kept",
     async (step) => {
       const { shopper, product, order, key } = await halted(step);
-      await leaseRunsOut();
+      leaseRunsOut();
       expect((await recover()).recovered).toBeGreaterThanOrEqual(1);
 
       const failed = await getOrder(shopper, order.id);
@@ -89,7 +93,7 @@ describe("recovery of a checkout that stopped", () => {
 
   it.each<[SagaStep]>([["captured"], ["committed"], ["paid"]])("after %s: drives it forward to paid (stock committed, cart emptied, order.paid sent)", async (step) => {
     const { shopper, product, order, key } = await halted(step);
-    await leaseRunsOut();
+    leaseRunsOut();
     await recover();
 
     const paid = await getOrder(shopper, order.id);
@@ -107,7 +111,8 @@ describe("recovery of a checkout that stopped", () => {
 
   it("is driven by a replay of the key, without waiting for the sweeper", async () => {
     const { shopper, order, key } = await halted("reserved");
-    // The replay waits for the stopped saga's lease, rolls it back and runs the checkout again.
+    leaseRunsOut();
+    // The replay finds the stopped saga's lease run out, rolls it back and runs the checkout again.
     const replay = await shop.checkout(shopper, checkoutBody(), key);
     expect(replay.status).toBe(201);
     expect(replay.body.id).not.toBe(order.id);
@@ -116,6 +121,7 @@ describe("recovery of a checkout that stopped", () => {
 
   it("cancels a pending order once its stopped saga's lease runs out", async () => {
     const { shopper, product, order } = await halted("reserved");
+    leaseRunsOut();
     const res = await shop.http.post<PublicOrder>(`/orders/${order.id}/cancel`, undefined, { token: shopper.token });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: "cancelled", payment: { status: "pending" } });

@@ -74,8 +74,8 @@ describe("payments on MongoDB", () => {
     expect(await call("get", { id: tx.id })).toMatchObject({ refunded: 800 });
   });
 
-  it("makes one transaction of 10 identical calls at once (a real Mongo only: the emulator has no unique index)", async () => {
-    if (mongo.emulated) return;
+  // Skipped, visibly, on the emulator: it enforces no unique index, so the calls there would make ten transactions.
+  (process.env.MONGO_URI ? it : it.skip)("makes one transaction of 10 identical calls at once (a real Mongo only: the emulator has no unique index)", async () => {
     const params = authorizeParams();
     const results = await Promise.all(Array.from({ length: 10 }, () => call("authorize", params)));
     expect(new Set(results.map((t) => t.id)).size).toBe(1);

@@ -9,7 +9,7 @@
  */
 import { assertFreshBuild } from "../support/fresh-build";
 import { startCluster, type Cluster } from "../support/cluster";
-import { startMongo, type TestMongo } from "../support/mongo";
+import { MONGO_UNDER_TEST, startMongo, type TestMongo } from "../support/mongo";
 import { startNatsServer, type NatsServer } from "../support/nats-server";
 import { mongoDatabaseName, newId } from "../../platform/db/db-adapter";
 import type { Reservation } from "../../services/products/reservations";
@@ -65,7 +65,7 @@ describe("two products nodes sharing one MongoDB", () => {
     await mongo?.stop();
   });
 
-  it("never oversells: 200 concurrent reservations of 1 unit on a stock of 50, spread over both nodes, give exactly 50", async () => {
+  it(`never oversells: 200 concurrent reservations of 1 unit on a stock of 50, spread over both nodes, give exactly 50 (${MONGO_UNDER_TEST})`, async () => {
     const product = await create(50);
     const results = await Promise.allSettled(
       Array.from({ length: 200 }, (_, i) => call(i, "products.reserve", { orderId: newId(), items: [{ productId: product.id, quantity: 1 }] })),
@@ -87,7 +87,7 @@ describe("two products nodes sharing one MongoDB", () => {
     expect(await levels(product.id)).toEqual({ stock: 7, reserved: 0 });
   });
 
-  it("releases an expired reservation once while both nodes sweep at the same time", async () => {
+  it(`releases an expired reservation once while both nodes sweep at the same time (${MONGO_UNDER_TEST})`, async () => {
     const product = await create(10);
     const reservation = await call<Reservation>(0, "products.reserve", { orderId: newId(), items: [{ productId: product.id, quantity: 4 }] });
     // RESERVATION_TTL is 1 s on these nodes.

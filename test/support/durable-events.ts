@@ -7,6 +7,8 @@ import { ChannelsMixin } from "../../mixins/channels.mixin";
 import type { EventEnvelope } from "../../platform/events/types";
 
 export interface RecordedEvent<P = Record<string, any>> {
+  /** The envelope's id: the outbox entry it was published from. */
+  id?: string;
   event: string;
   payload: P;
 }
@@ -17,6 +19,6 @@ export const PAYMENT_EVENTS = ["payment.refunded"];
 export const PAYMENT_SIGNALS = ["payment.authorized", "payment.captured", "payment.voided", "payment.failed"];
 
 export function durableEventRecorder(name: string, events: string[], seen: RecordedEvent[], extra: Partial<ServiceSchema> = {}): ServiceSchema {
-  const record = (envelope: EventEnvelope<Record<string, any>>, _ctx: Context) => void seen.push({ event: envelope.event, payload: envelope.payload });
+  const record = (envelope: EventEnvelope<Record<string, any>>, _ctx: Context) => void seen.push({ id: envelope.id, event: envelope.event, payload: envelope.payload });
   return { name, ...extra, mixins: [ChannelsMixin(Object.fromEntries(events.map((event) => [event, record])))] } as ServiceSchema;
 }

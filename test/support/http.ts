@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { causeMessage, errorMessage } from "./error-message";
 
 /**
@@ -91,4 +92,25 @@ function parseBody(headers: Headers, text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/**
+ * GETs `path` exactly as written, dot segments and all: fetch (and the URL
+ * class) resolve `/a/../b` to `/b` before sending, so a traversal attempt
+ * made with them never reaches the server.
+ */
+export function getPathAsGiven(baseUrl: string, path: string, headers: Record<string, string> = {}, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, method: "GET", path, headers, timeout: timeoutMs }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${path} timed out after ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end();
+  });
 }

@@ -16,6 +16,14 @@ type CongoServer = InstanceType<typeof congodb.CongoServer>;
 type SmartMongoModule = { congodb: typeof congodb };
 
 /**
+ * Where a suite's Mongo tests run, for the names of tests of concurrent
+ * writes: the emulator serves one command at a time, so there such a test
+ * shows that the conditional update is right, not that it holds under
+ * MongoDB's real concurrency.
+ */
+export const MONGO_UNDER_TEST = process.env.MONGO_URI ? "on MongoDB" : "on the single-threaded emulator, whose updates never interleave";
+
+/**
  * A Mongo for one suite: the real one of MONGO_URI when set, else a CongoDB
  * emulator (MongoDB wire protocol, memory storage) in this process. The
  * emulator's limits are in test/README.md: tests of unique indexes, $text

@@ -53,7 +53,9 @@ describe("the bootstrapped admin", () => {
     expect(after[0]._id).toBe(before[0]._id);
   });
 
-  it("is created once when the account is missing and several nodes bootstrap at once (the unique index decides)", async () => {
+  // Three bootstraps on one service and store race as nodes sharing one database do: each reads
+  // "missing", hashes, then inserts. A second node process would add nothing the store decides.
+  it("is created once when the account is missing and three bootstraps race on one store (the unique index decides)", async () => {
     await platform.users.adapter.removeMany({ role: "admin" });
     await Promise.all([platform.users.bootstrapAdmin(), platform.users.bootstrapAdmin(), platform.users.bootstrapAdmin()]);
     expect(await admins()).toHaveLength(1);
