@@ -29,6 +29,8 @@ import {
 import { productLedger } from "./product-ledger";
 import { ReservationBook, type StockLedger } from "./reservations";
 import { demoCatalog } from "./seed-catalog";
+import { SearchSync } from "./search-sync";
+import { searchedPage } from "./search-page";
 import { shopMetrics } from "../../platform/broker/metrics";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
 import { toPage } from "../../contracts/paging";
@@ -46,6 +48,8 @@ export interface ProductsSettings extends ShopSettings {
   stockGaugesDelayMs: number;
   /** Between counts of the gauges whatever changed (other nodes' changes, expiries), ms; 0: after changes only. */
   stockGaugesIntervalMs: number;
+  /** After the start, the search index reads the store once more for changes it could not hear yet, ms; 0: never. */
+  searchCatchUpDelayMs: number;
 }
 
 interface ProductsVars {
@@ -56,6 +60,8 @@ interface ProductsVars {
   stockGaugesTimer?: NodeJS.Timeout;
   stockGaugesDue?: NodeJS.Timeout;
   stockGaugesCounting?: Promise<void>;
+  searchSync: SearchSync;
+  searchCatchUp?: NodeJS.Timeout;
 }
 
 interface ProductsMethods extends DbMethods {
@@ -89,6 +95,10 @@ function emit(service: ProductsThis, ctx: Context | undefined, event: string, pa
   void (ctx ? ctx.emit(event, payload) : service.broker.emit(event, payload));
 }
 
+function broadcast(service: ProductsThis, ctx: Context | undefined, event: string, payload: Record<string, unknown>): void {
+  void (ctx ? ctx.broadcast(event, payload) : service.broker.broadcast(event, payload));
+}
+
 const withUpdatedAt = (update: Record<string, unknown>) => ({
   ...update,
   $set: { ...((update.$set as Record<string, unknown> | undefined) ?? {}), updatedAt: new Date() },
@@ -105,9 +115,12 @@ function catalogActions(): ProductsActions {
       async handler(this: ProductsThis, ctx: ShopContext<CatalogListParams>) {
         const problem = priceRangeProblem(ctx.params);
         if (problem) throw unprocessable("Parameters validation error", [problem]);
+        const q = ctx.params.q?.trim();
+        if (q) return searchedPage(this.searchSync.search, this.adapter, { ...ctx.params, q });
         const { query, sort, limit, offset, page, pageSize } = buildCatalogQuery(ctx.params);
         const [docs, total] = await Promise.all([this.adapter.find({ query, sort, limit, offset }), this.adapter.count({ query })]);
-        return toPage(docs.map((doc) => publicProduct(doc as ProductDoc)), total, page, pageSize);
+        const rows = toPage(docs.map((doc) => publicProduct(doc as ProductDoc)), total, page, pageSize);
+        return ctx.params.facets ? { ...rows, facets: this.searchSync.search.facetsOfAll(ctx.params) } : rows;
       },
     },
 
@@ -303,6 +316,14 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
     lowStockThreshold: config.lowStockThreshold,
     stockGaugesDelayMs: 1_000,
     stockGaugesIntervalMs: 30_000,
+    searchCatchUpDelayMs: 5_000,
+  },
+
+  events: {
+    // Broadcast: every products node keeps its own search index.
+    "product.changed"(this: ProductsThis, ctx: Context<{ id: string }>) {
+      void this.searchSync.changed(ctx.params.id);
+    },
   },
 
   // Reservations opened, settled or given back: the active-reservations gauge follows.
@@ -340,7 +361,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
     },
 
     announce(ctx: Context | undefined, doc: ProductDoc, change: string, fields: string[]) {
-      emit(this, ctx, "product.changed", { id: String(doc.id), sku: doc.sku, change, fields, stock: doc.stock });
+      broadcast(this, ctx, "product.changed", { id: String(doc.id), sku: doc.sku, change, fields, stock: doc.stock });
       this.stockGaugesSoon();
     },
 
@@ -405,6 +426,18 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
   },
 
   async started() {
+    // Before the node is ready: its first search answers from the whole catalog.
+    this.searchSync = new SearchSync(this.adapter, (message) => this.logger.warn(message));
+    const indexing = Date.now();
+    const indexed = await this.searchSync.build();
+    this.logger.info(`Search index: ${indexed} products in ${Date.now() - indexing} ms.`);
+    if (this.settings.searchCatchUpDelayMs > 0) {
+      this.searchCatchUp = setTimeout(() => {
+        this.searchSync.catchUp().catch((err: unknown) => this.logger.warn(`The search index could not catch up: ${(err as Error).message}`));
+      }, this.settings.searchCatchUpDelayMs);
+      this.searchCatchUp.unref();
+    }
+
     this.reservationStore = await openCollection(this, { collection: "reservations", database: "products", indexes: RESERVATION_INDEXES });
     this.reservations = new ReservationBook({
       store: this.reservationStore,
@@ -441,6 +474,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
 
   async stopped() {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.searchCatchUp) clearTimeout(this.searchCatchUp);
     if (this.stockGaugesTimer) clearInterval(this.stockGaugesTimer);
     if (this.stockGaugesDue) clearTimeout(this.stockGaugesDue);
     this.stockGaugesDue = undefined;
