@@ -5,6 +5,7 @@
  */
 
 import { PRODUCT_FIELDS } from "./product-model";
+import { DISPLAY_CURRENCY_PARAM } from "../../contracts/money-display";
 
 export const SORTS = ["price", "-price", "name", "-name", "createdAt", "-createdAt"] as const;
 export type CatalogSort = (typeof SORTS)[number];
@@ -26,6 +27,7 @@ export const LIST_PARAMS = {
   inStock: { type: "boolean", convert: true, optional: true },
   sort: { type: "enum", values: [...SORTS, RELEVANCE], optional: true },
   facets: { type: "boolean", convert: true, optional: true },
+  currency: DISPLAY_CURRENCY_PARAM,
   page: { type: "number", integer: true, min: 1, max: 100_000, convert: true, optional: true },
   pageSize: { type: "number", integer: true, min: 1, max: MAX_PAGE_SIZE, convert: true, optional: true },
   $$strict: "remove",
@@ -43,6 +45,7 @@ export interface CatalogListParams {
   inStock?: boolean | null;
   sort?: ListSort | null;
   facets?: boolean | null;
+  currency?: string | null;
   page?: number | null;
   pageSize?: number | null;
 }

@@ -31,6 +31,8 @@ import { ReservationBook, type StockLedger } from "./reservations";
 import { demoCatalog } from "./seed-catalog";
 import { SearchSync } from "./search-sync";
 import { searchedPage } from "./search-page";
+import { displayRate, withDisplay } from "./display-prices";
+import { DISPLAY_CURRENCY_PARAM } from "../../contracts/money-display";
 import { shopMetrics } from "../../platform/broker/metrics";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
 import { toPage } from "../../contracts/paging";
@@ -115,23 +117,29 @@ function catalogActions(): ProductsActions {
       async handler(this: ProductsThis, ctx: ShopContext<CatalogListParams>) {
         const problem = priceRangeProblem(ctx.params);
         if (problem) throw unprocessable("Parameters validation error", [problem]);
+        const rate = await displayRate(ctx, ctx.params.currency);
         const q = ctx.params.q?.trim();
-        if (q) return searchedPage(this.searchSync.search, this.adapter, { ...ctx.params, q });
-        const { query, sort, limit, offset, page, pageSize } = buildCatalogQuery(ctx.params);
-        const [docs, total] = await Promise.all([this.adapter.find({ query, sort, limit, offset }), this.adapter.count({ query })]);
-        const rows = toPage(docs.map((doc) => publicProduct(doc as ProductDoc)), total, page, pageSize);
-        return ctx.params.facets ? { ...rows, facets: this.searchSync.search.facetsOfAll(ctx.params) } : rows;
+        let answer;
+        if (q) answer = await searchedPage(this.searchSync.search, this.adapter, { ...ctx.params, q });
+        else {
+          const { query, sort, limit, offset, page, pageSize } = buildCatalogQuery(ctx.params);
+          const [docs, total] = await Promise.all([this.adapter.find({ query, sort, limit, offset }), this.adapter.count({ query })]);
+          const rows = toPage(docs.map((doc) => publicProduct(doc as ProductDoc)), total, page, pageSize);
+          answer = ctx.params.facets ? { ...rows, facets: this.searchSync.search.facetsOfAll(ctx.params) } : rows;
+        }
+        return rate ? { ...answer, rows: answer.rows.map((row) => withDisplay(row, rate)) } : answer;
       },
     },
 
     get: {
       rest: "GET /products/:id",
       auth: false,
-      cache: { keys: ["id"], enabled: cacheEnabled },
+      cache: { keys: ["id", "currency"], enabled: cacheEnabled },
       retryPolicy: { enabled: true },
-      params: { id: PRODUCT_ID_RULE, $$strict: "remove" },
-      async handler(this: ProductsThis, ctx: ShopContext<{ id: string }>) {
-        return publicProduct(await this.listedProduct(ctx.params.id));
+      params: { id: PRODUCT_ID_RULE, currency: DISPLAY_CURRENCY_PARAM, $$strict: "remove" },
+      async handler(this: ProductsThis, ctx: ShopContext<{ id: string; currency?: string | null }>) {
+        const [product, rate] = await Promise.all([this.listedProduct(ctx.params.id), displayRate(ctx, ctx.params.currency)]);
+        return withDisplay(publicProduct(product), rate);
       },
     },
 
@@ -323,6 +331,10 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
     // Broadcast: every products node keeps its own search index.
     "product.changed"(this: ProductsThis, ctx: Context<{ id: string }>) {
       void this.searchSync.changed(ctx.params.id);
+    },
+    // Prices shown at the old rate are in the cache: they go.
+    "currency.rates.changed"(this: ProductsThis) {
+      return this.broker.cacher?.clean(`${this.fullName}.**`);
     },
   },
 
