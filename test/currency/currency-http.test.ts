@@ -2,7 +2,6 @@
  * GET /api/currencies, PUT /api/admin/currencies/:code and `currency=XYZ` on
  * catalog, product and cart reads (docs/api.md, "Currencies").
  */
-import type { ServiceSchema } from "moleculer";
 import CurrencyService from "../../services/currency/currency.service";
 import { MemoryCartStore } from "../../services/cart/cart-store";
 import { api, type ApiClient } from "../support/http";
@@ -40,7 +39,7 @@ let product: Product;
 beforeAll(async () => {
   platform = await startCatalog({
     gateway: true,
-    extra: [CurrencyService as ServiceSchema, cartService({ store: new MemoryCartStore({ ttlSec: 3600 }) })],
+    extra: [CurrencyService, cartService({ store: new MemoryCartStore({ ttlSec: 3600 }) })],
   });
   client = api(platform.baseUrl);
   const res = await client.post<Product>("/api/products", productBody({ sku: "CUR-1", category: "currency-tests", price: 12999 }), admin);
