@@ -95,7 +95,7 @@ export async function bareBrokerOverNats(nats: NatsServer): Promise<Target> {
 }
 
 async function ready(url: string): Promise<void> {
-  await waitUntil(async () => (await fetch(`${url}/api/health/ready`)).status === 200, { description: `${url} to be ready`, timeoutMs: 60_000, intervalMs: 200 });
+  await waitUntil(async () => (await fetch(`${url}/api/health/ready`)).status === 200, { description: `${url} to be ready`, timeoutMs: 180_000, intervalMs: 200 });
 }
 
 /** Every service in one process, no transporter: what `npm run dev` runs. */
