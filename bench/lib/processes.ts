@@ -136,6 +136,8 @@ export async function clusterPlatform(nats: NatsServer, groups: NodeGroup[], env
     transporter: nats.url,
     env: { ...PLATFORM_ENV, ...env },
     readyPath: "/api/health/ready",
+    // A catalog node on 100k products loads them and builds its search index before it is ready.
+    timeoutMs: 300_000,
     nodes: groups.map(({ name, services, env: own }) => ({ services, name, env: { ...own, ...profiling(name) } })),
   });
   return {
