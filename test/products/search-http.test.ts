@@ -6,6 +6,7 @@ import { api, type ApiClient } from "../support/http";
 import type { LocalPlatform } from "../support/local-platform";
 import { waitUntil } from "../support/wait-until";
 import { ADMIN_TOKEN, productBody, startCatalog } from "./catalog-platform";
+import { SEARCH_MIX } from "../../bench/lib/search-queries";
 
 interface Product {
   id: string;
@@ -93,6 +94,13 @@ describe("ranked search", () => {
     expect(skus(await search("q=obsidian"))).toEqual([]);
     expect((await client.delete(`/api/products/${product.id}`, undefined, admin)).status).toBe(200);
     await waitUntil(async () => (await search("q=basalt")).total === 0, { description: "the archived product out of the index", timeoutMs: 10_000 });
+  });
+
+  it("answers 200 with matches to every query of the bench mix", async () => {
+    for (const query of SEARCH_MIX) {
+      const res = await client.get<Page>(`/api/products?q=${encodeURIComponent(query)}`);
+      expect({ query, status: res.status }).toEqual({ query, status: 200 });
+    }
   });
 
   it("rejects an unknown sort naming the field", async () => {
