@@ -64,7 +64,10 @@ describe("the OpenAPI document", () => {
     expect(body.schema.required).toEqual(expect.arrayContaining(["email", "password", "name"]));
     expect(body.schema.properties.password.minLength).toBe(8);
     expect(body.example).toHaveProperty("email");
-    expect(doc.paths["/api/products/{id}"].get.parameters).toEqual([expect.objectContaining({ name: "id", in: "path" })]);
+    expect(doc.paths["/api/products/{id}"].get.parameters).toEqual([
+      expect.objectContaining({ name: "id", in: "path" }),
+      expect.objectContaining({ name: "currency", in: "query", required: false }),
+    ]);
   });
 
   it("is browsable at /api/docs", async () => {
