@@ -13,6 +13,7 @@
  * Results: a table here, and bench/results/<time>.json and .md. A failed
  * consistency check after S4/S5 fails the run (exit code 1).
  */
+import { SEARCH_MIX } from "./lib/search-queries";
 import fs from "node:fs";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
@@ -67,6 +68,11 @@ function productById(ids: string[]): (t: Target) => Promise<Partial<LoadSpec>> {
 async function productList(t: Target): Promise<Partial<LoadSpec>> {
   const categories = (await (await fetch(`${t.url}/api/categories`)).json()) as { name: string }[];
   return { setupRequest: (req) => ({ ...req, path: `/api/products?category=${encodeURIComponent(pick(categories).name)}&sort=price` }) };
+}
+
+/** S2q: a query of the mix per request, so neither the catalog's cache nor a warm path answers them all. */
+async function searchLoad(): Promise<Partial<LoadSpec>> {
+  return { setupRequest: (req) => ({ ...req, path: `/api/products?q=${encodeURIComponent(pick(SEARCH_MIX))}` }) };
 }
 
 function cartLoad(kind: "get" | "set", shoppers: () => Shopper[]): (t: Target) => Promise<Partial<LoadSpec>> {
@@ -147,6 +153,12 @@ function scenarios(nats: Awaited<ReturnType<typeof startNatsServer>>): Scenario[
       { name: "S1c-100k", what: "GET /api/products/:id, 100k products, cluster", start: () => largeCluster(nats, large).then(withIds), load: (t) => productById(ids)(t) },
       { name: "S2e-100k", what: "GET /api/products?category&sort=price, 100k, embedded", start: () => largeCatalog(large), load: productList },
       { name: "S2c-100k", what: "GET /api/products?category&sort=price, 100k, cluster", start: () => largeCluster(nats, large), load: productList },
+      {
+        name: "S2q",
+        what: "GET /api/products?q=… (ranked search, the relevance queries and more), 100k, cluster, catalog cache off",
+        start: () => largeCluster(nats, { ...large, CATALOG_CACHE: "false" }),
+        load: searchLoad,
+      },
     );
   }
   return list.filter((s) => (ONLY ? ONLY.has(s.name) : !s.optional));
@@ -308,6 +320,8 @@ function targetLines(results: Result[], b3: number | undefined): string[] {
   if (s1c && b3) lines.push(`S1c >= 0.9 of B3: ${ratio(s1c.rps, b3)} (${mark(s1c.rps / b3 >= 0.9)})`);
   const s4 = get("S4")?.extra;
   if (s4) lines.push(`S4 >= 300 paid orders/s with checkout p99 < 100 ms at ${SHOPPERS} shoppers: ${s4.paidPerSec}/s, p99 ${s4.checkoutP99} ms (${mark(s4.paidPerSec >= 300 && s4.checkoutP99 < 100)})`);
+  const s2q = get("S2q");
+  if (s2q && b3) lines.push(`S2q >= 0.5 of B3: ${ratio(s2q.rps, b3)} (${mark(s2q.rps / b3 >= 0.5)})`);
   const s5 = get("S5");
   if (s5 && b3) lines.push(`S5 >= 0.5 of B3: ${ratio(s5.rps, b3)} (${mark(s5.rps / b3 >= 0.5)})`);
   return lines;

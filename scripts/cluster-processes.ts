@@ -14,7 +14,7 @@ import readline from "node:readline";
 export const SERVICE_GROUPS: readonly { name: string; services: readonly string[] }[] = [
   { name: "gateway", services: ["api", "ops"] },
   { name: "accounts", services: ["users"] },
-  { name: "catalog", services: ["products", "cart"] },
+  { name: "catalog", services: ["products", "cart", "currency", "recommendations"] },
   { name: "checkout", services: ["orders", "payments"] },
   { name: "fulfilment", services: ["shipping", "notifications"] },
 ];

@@ -95,7 +95,7 @@ export async function bareBrokerOverNats(nats: NatsServer): Promise<Target> {
 }
 
 async function ready(url: string): Promise<void> {
-  await waitUntil(async () => (await fetch(`${url}/api/health/ready`)).status === 200, { description: `${url} to be ready`, timeoutMs: 60_000, intervalMs: 200 });
+  await waitUntil(async () => (await fetch(`${url}/api/health/ready`)).status === 200, { description: `${url} to be ready`, timeoutMs: 180_000, intervalMs: 200 });
 }
 
 /** Every service in one process, no transporter: what `npm run dev` runs. */
@@ -136,6 +136,8 @@ export async function clusterPlatform(nats: NatsServer, groups: NodeGroup[], env
     transporter: nats.url,
     env: { ...PLATFORM_ENV, ...env },
     readyPath: "/api/health/ready",
+    // A catalog node on 100k products loads them and builds its search index before it is ready.
+    timeoutMs: 300_000,
     nodes: groups.map(({ name, services, env: own }) => ({ services, name, env: { ...own, ...profiling(name) } })),
   });
   return {

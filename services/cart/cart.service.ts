@@ -24,6 +24,8 @@
  * GET /cart flags the lines it no longer covers, and the checkout's
  * reservation is what really holds units.
  */
+import { DISPLAY_CURRENCY_PARAM, type CurrencyRate } from "../../contracts/money-display";
+import { displayedCart } from "./cart-display";
 import type { Service, ServiceSchema } from "moleculer";
 import { config } from "../../platform/config";
 import { unauthorized, unavailable } from "../../platform/errors";
@@ -92,9 +94,13 @@ const CartService: ServiceSchema<CartSettings, CartMethods, CartVars> = {
       },
       auth: "required",
       retryPolicy: { enabled: true },
-      params: { $$strict: "remove" },
-      async handler(this: CartThis, ctx: ShopContext) {
-        return this.view(ctx, await this.stored(this.store.lines(this.callerId(ctx))));
+      params: { currency: DISPLAY_CURRENCY_PARAM, $$strict: "remove" },
+      async handler(this: CartThis, ctx: ShopContext<{ currency?: string | null }>) {
+        const { currency } = ctx.params;
+        const rate = currency ? ctx.call<CurrencyRate, { currency: string }>("currency.rate", { currency }) : Promise.resolve(null);
+        const lines = this.stored(this.store.lines(this.callerId(ctx))).then((stored) => this.view(ctx, stored));
+        const [view, shownIn] = await Promise.all([lines, rate]);
+        return displayedCart(view, shownIn);
       },
     },
 

@@ -8,6 +8,7 @@
  * its status, transaction id, brand and last four digits, as the payments
  * service answers them.
  */
+import { DISPLAY_CURRENCY_PARAM, type Money } from "../../contracts/money-display";
 import type { Address } from "../../contracts/address";
 import { addressRule } from "../../contracts/address";
 import { cardRule, checkCard, type CardInput } from "../../contracts/card";
@@ -78,6 +79,8 @@ export interface OrderDoc {
   failure?: PublicError;
   /** The Idempotency-Key of the checkout that made it. */
   idempotencyKey: string;
+  /** When the shopper saw prices in another currency: the rate shown and the total at it (the charge stays in `currency`). */
+  display?: DisplayedTotal;
   /** Who to tell (the buyer's account when they checked out): events carry it, so mail needs no lookup. */
   customer?: { email: string; name?: string };
   saga: SagaState;
@@ -104,6 +107,7 @@ export function publicOrder(doc: OrderDoc): PublicOrder {
     payment: { status: doc.payment.status, transactionId: doc.payment.transactionId, brand: doc.payment.brand, last4: doc.payment.last4 },
     ...(doc.shipment ? { shipment: { carrier: doc.shipment.carrier, trackingNumber: doc.shipment.trackingNumber } } : {}),
     ...(doc.failureReason ? { failureReason: doc.failureReason } : {}),
+    ...(doc.display ? { display: { currency: doc.display.currency, rate: doc.display.rate, total: { ...doc.display.total } } } : {}),
     history: doc.history.map(({ status, at, reason }) => ({ status, at, reason })),
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
@@ -216,12 +220,22 @@ export interface CheckoutParams {
   shippingAddress?: Address | null;
   shippingMethod: ShippingMethod;
   payment: PaymentInput;
+  /** The currency the shopper saw prices in (docs/api.md, "Currencies"). */
+  displayCurrency?: string | null;
+}
+
+export interface DisplayedTotal {
+  currency: string;
+  /** As shown: units of `currency` per unit of the base currency. */
+  rate: string;
+  total: Money;
 }
 
 export const CHECKOUT_PARAMS = {
   shippingAddress: { ...addressRule, optional: true },
   shippingMethod: METHOD_RULE,
   payment: paymentRule,
+  displayCurrency: DISPLAY_CURRENCY_PARAM,
   $$strict: "remove",
 } as const;
 

@@ -298,8 +298,8 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
       const userId = callerId(ctx);
       let prepared;
       try {
-        const { shippingAddress, shippingMethod } = ctx.params;
-        prepared = await prepareCheckout((action, params, opts) => ctx.call(action, params, opts), { userId, shippingAddress, shippingMethod });
+        const { shippingAddress, shippingMethod, displayCurrency } = ctx.params;
+        prepared = await prepareCheckout((action, params, opts) => ctx.call(action, params, opts), { userId, shippingAddress, shippingMethod, displayCurrency });
       } catch (err) {
         // No order, nothing done: the key is free for a corrected request.
         await this.keys.release(claim).catch((e: unknown) => this.logger.warn(`Idempotency key not released: ${(e as Error).message}`));

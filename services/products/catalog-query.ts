@@ -5,9 +5,14 @@
  */
 
 import { PRODUCT_FIELDS } from "./product-model";
+import { DISPLAY_CURRENCY_PARAM } from "../../contracts/money-display";
 
 export const SORTS = ["price", "-price", "name", "-name", "createdAt", "-createdAt"] as const;
 export type CatalogSort = (typeof SORTS)[number];
+
+/** The default when `q` is given: best match first (services/products/catalog-search.ts). */
+export const RELEVANCE = "relevance";
+export type ListSort = CatalogSort | typeof RELEVANCE;
 
 export const DEFAULT_SORT: CatalogSort = "-createdAt";
 export const DEFAULT_PAGE_SIZE = 20;
@@ -20,7 +25,9 @@ export const LIST_PARAMS = {
   minPrice: { type: "number", integer: true, min: 0, convert: true, optional: true },
   maxPrice: { type: "number", integer: true, min: 0, convert: true, optional: true },
   inStock: { type: "boolean", convert: true, optional: true },
-  sort: { type: "enum", values: [...SORTS], optional: true },
+  sort: { type: "enum", values: [...SORTS, RELEVANCE], optional: true },
+  facets: { type: "boolean", convert: true, optional: true },
+  currency: DISPLAY_CURRENCY_PARAM,
   page: { type: "number", integer: true, min: 1, max: 100_000, convert: true, optional: true },
   pageSize: { type: "number", integer: true, min: 1, max: MAX_PAGE_SIZE, convert: true, optional: true },
   $$strict: "remove",
@@ -36,7 +43,9 @@ export interface CatalogListParams {
   minPrice?: number | null;
   maxPrice?: number | null;
   inStock?: boolean | null;
-  sort?: CatalogSort | null;
+  sort?: ListSort | null;
+  facets?: boolean | null;
+  currency?: string | null;
   page?: number | null;
   pageSize?: number | null;
 }
@@ -85,7 +94,7 @@ export function buildCatalogQuery(params: CatalogListParams): CatalogQuery {
   const page = params.page ?? 1;
   const pageSize = Math.min(params.pageSize ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
   // The id breaks ties, so equal prices or names page the same way every time.
-  const sort = [params.sort ?? DEFAULT_SORT, "_id"];
+  const sort = [params.sort && params.sort !== RELEVANCE ? params.sort : DEFAULT_SORT, "_id"];
   return { query, sort, limit: pageSize, offset: (page - 1) * pageSize, page, pageSize };
 }
 

@@ -29,6 +29,10 @@ import {
 import { productLedger } from "./product-ledger";
 import { ReservationBook, type StockLedger } from "./reservations";
 import { demoCatalog } from "./seed-catalog";
+import { SearchSync } from "./search-sync";
+import { searchedPage } from "./search-page";
+import { displayRate, withDisplay } from "./display-prices";
+import { DISPLAY_CURRENCY_PARAM } from "../../contracts/money-display";
 import { shopMetrics } from "../../platform/broker/metrics";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
 import { toPage } from "../../contracts/paging";
@@ -48,6 +52,8 @@ export interface ProductsSettings extends ShopSettings {
   stockGaugesDelayMs: number;
   /** Between counts of the gauges whatever changed (other nodes' changes, expiries), ms; 0: after changes only. */
   stockGaugesIntervalMs: number;
+  /** After the start, the search index reads the store once more for changes it could not hear yet, ms; 0: never. */
+  searchCatchUpDelayMs: number;
 }
 
 interface ProductsVars {
@@ -58,6 +64,8 @@ interface ProductsVars {
   stockGaugesTimer?: NodeJS.Timeout;
   stockGaugesDue?: NodeJS.Timeout;
   stockGaugesCounting?: Promise<void>;
+  searchSync: SearchSync;
+  searchCatchUp?: NodeJS.Timeout;
 }
 
 interface ProductsMethods extends DbMethods {
@@ -92,6 +100,10 @@ function emit(service: ProductsThis, ctx: Context | undefined, event: string, pa
   void (ctx ? ctx.emit(event, payload) : service.broker.emit(event, payload));
 }
 
+function broadcast(service: ProductsThis, ctx: Context | undefined, event: string, payload: Record<string, unknown>): void {
+  void (ctx ? ctx.broadcast(event, payload) : service.broker.broadcast(event, payload));
+}
+
 const withUpdatedAt = (update: Record<string, unknown>) => ({
   ...update,
   $set: { ...((update.$set as Record<string, unknown> | undefined) ?? {}), updatedAt: new Date() },
@@ -113,9 +125,17 @@ function catalogActions(): ProductsActions {
       async handler(this: ProductsThis, ctx: ShopContext<CatalogListParams>) {
         const problem = priceRangeProblem(ctx.params);
         if (problem) throw unprocessable("Parameters validation error", [problem]);
-        const { query, sort, limit, offset, page, pageSize } = buildCatalogQuery(ctx.params);
-        const [docs, total] = await Promise.all([this.adapter.find({ query, sort, limit, offset }), this.adapter.count({ query })]);
-        return toPage(docs.map((doc) => publicProduct(doc as ProductDoc)), total, page, pageSize);
+        const rate = await displayRate(ctx, ctx.params.currency);
+        const q = ctx.params.q?.trim();
+        let answer;
+        if (q) answer = await searchedPage(this.searchSync.search, this.adapter, { ...ctx.params, q });
+        else {
+          const { query, sort, limit, offset, page, pageSize } = buildCatalogQuery(ctx.params);
+          const [docs, total] = await Promise.all([this.adapter.find({ query, sort, limit, offset }), this.adapter.count({ query })]);
+          const rows = toPage(docs.map((doc) => publicProduct(doc as ProductDoc)), total, page, pageSize);
+          answer = ctx.params.facets ? { ...rows, facets: this.searchSync.search.facetsOfAll(ctx.params) } : rows;
+        }
+        return rate ? { ...answer, rows: answer.rows.map((row) => withDisplay(row, rate)) } : answer;
       },
     },
 
@@ -127,11 +147,12 @@ function catalogActions(): ProductsActions {
         errors: { 404: ["NOT_FOUND"] },
       },
       auth: false,
-      cache: { keys: ["id"], enabled: cacheEnabled },
+      cache: { keys: ["id", "currency"], enabled: cacheEnabled },
       retryPolicy: { enabled: true },
-      params: { id: PRODUCT_ID_RULE, $$strict: "remove" },
-      async handler(this: ProductsThis, ctx: ShopContext<{ id: string }>) {
-        return publicProduct(await this.listedProduct(ctx.params.id));
+      params: { id: PRODUCT_ID_RULE, currency: DISPLAY_CURRENCY_PARAM, $$strict: "remove" },
+      async handler(this: ProductsThis, ctx: ShopContext<{ id: string; currency?: string | null }>) {
+        const [product, rate] = await Promise.all([this.listedProduct(ctx.params.id), displayRate(ctx, ctx.params.currency)]);
+        return withDisplay(publicProduct(product), rate);
       },
     },
 
@@ -346,6 +367,18 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
     lowStockThreshold: config.lowStockThreshold,
     stockGaugesDelayMs: 1_000,
     stockGaugesIntervalMs: 30_000,
+    searchCatchUpDelayMs: 5_000,
+  },
+
+  events: {
+    // Broadcast: every products node keeps its own search index.
+    "product.changed"(this: ProductsThis, ctx: Context<{ id: string }>) {
+      void this.searchSync.changed(ctx.params.id);
+    },
+    // Prices shown at the old rate are in the cache: they go.
+    "currency.rates.changed"(this: ProductsThis) {
+      return this.broker.cacher?.clean(`${this.fullName}.**`);
+    },
   },
 
   // Reservations opened, settled or given back: the active-reservations gauge follows.
@@ -390,7 +423,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
     },
 
     announce(ctx: Context | undefined, doc: ProductDoc, change: string, fields: string[]) {
-      emit(this, ctx, "product.changed", { id: String(doc.id), sku: doc.sku, change, fields, stock: doc.stock });
+      broadcast(this, ctx, "product.changed", { id: String(doc.id), sku: doc.sku, change, fields, stock: doc.stock });
       this.stockGaugesSoon();
     },
 
@@ -474,6 +507,18 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
   },
 
   async started() {
+    // Before the node is ready: its first search answers from the whole catalog.
+    this.searchSync = new SearchSync(this.adapter, (message) => this.logger.warn(message));
+    const indexing = Date.now();
+    const indexed = await this.searchSync.build();
+    this.logger.info(`Search index: ${indexed} products in ${Date.now() - indexing} ms.`);
+    if (this.settings.searchCatchUpDelayMs > 0) {
+      this.searchCatchUp = setTimeout(() => {
+        this.searchSync.catchUp().catch((err: unknown) => this.logger.warn(`The search index could not catch up: ${(err as Error).message}`));
+      }, this.settings.searchCatchUpDelayMs);
+      this.searchCatchUp.unref();
+    }
+
     this.reservationStore = await openCollection(this, { collection: "reservations", database: "products", indexes: RESERVATION_INDEXES });
     this.reservations = new ReservationBook({
       store: this.reservationStore,
@@ -510,6 +555,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
 
   async stopped() {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.searchCatchUp) clearTimeout(this.searchCatchUp);
     if (this.stockGaugesTimer) clearInterval(this.stockGaugesTimer);
     if (this.stockGaugesDue) clearTimeout(this.stockGaugesDue);
     this.stockGaugesDue = undefined;

@@ -72,7 +72,11 @@ describe("the OpenAPI document", () => {
     const create = doc.paths["/api/products"].post.requestBody as { content: { "application/json": { schema: { required: string[] } } } };
     expect(create.content["application/json"].schema.required).toEqual(["sku", "name", "category", "price"]);
     expect(body.example).toHaveProperty("email");
-    expect(doc.paths["/api/products/{id}"].get.parameters).toEqual([expect.objectContaining({ name: "id", in: "path" }), { $ref: "#/components/parameters/RequestId" }]);
+    expect(doc.paths["/api/products/{id}"].get.parameters).toEqual([
+      expect.objectContaining({ name: "id", in: "path" }),
+      expect.objectContaining({ name: "currency", in: "query", required: false }),
+      { $ref: "#/components/parameters/RequestId" },
+    ]);
   });
 
   it("is browsable at /api/docs", async () => {

@@ -89,7 +89,7 @@ export function ordersService(settings: Partial<OrdersSettings> = {}, methods: R
   return { name: "orders", mixins: [OrdersService], settings: { recoveryIntervalMs: 0, ...settings }, methods } as ServiceSchema;
 }
 
-export async function startOrdersPlatform(opts: { orders?: ServiceSchema } = {}): Promise<OrdersPlatform> {
+export async function startOrdersPlatform(opts: { orders?: ServiceSchema; extra?: ServiceSchema<any, any, any>[] } = {}): Promise<OrdersPlatform> {
   const events: SeenEvent[] = [];
   const platform = await startLocalPlatform({
     services: [
@@ -100,6 +100,7 @@ export async function startOrdersPlatform(opts: { orders?: ServiceSchema } = {})
       { name: "shipping", mixins: [ShippingService], settings: { carrierTimerMs: 0 } } as ServiceSchema,
       opts.orders ?? ordersService(),
       eventRecorder(events),
+      ...(opts.extra ?? []),
     ],
     gateway: true,
     gatewaySettings: { expectedServices: ["users", "products", "cart", "payments", "shipping", "orders"] },

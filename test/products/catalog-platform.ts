@@ -24,7 +24,7 @@ export function productsService(settings: Partial<ProductsSettings> = {}): Servi
   return { name: "products", mixins: [ProductsService], settings: { reservationSweepIntervalMs: 0, ...settings } } as ServiceSchema;
 }
 
-export function startCatalog(opts: { settings?: Partial<ProductsSettings>; gateway?: boolean; extra?: ServiceSchema[] } = {}): Promise<LocalPlatform> {
+export function startCatalog(opts: { settings?: Partial<ProductsSettings>; gateway?: boolean; extra?: ServiceSchema<any, any, any>[] } = {}): Promise<LocalPlatform> {
   return startLocalPlatform({
     services: [FakeUsers, productsService(opts.settings), ...(opts.extra ?? [])],
     gateway: opts.gateway ?? false,

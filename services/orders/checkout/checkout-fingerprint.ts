@@ -24,6 +24,7 @@ export interface CheckoutBody {
   shippingAddress?: Address | null;
   shippingMethod: string;
   payment: { cardNumber: string; expMonth: number; expYear: number; cvc: string };
+  displayCurrency?: string | null;
 }
 
 /** JSON with object keys sorted at every depth and undefined fields dropped: one spelling per value. */
@@ -44,6 +45,8 @@ export function checkoutFingerprint(body: CheckoutBody): string {
     shippingAddress: body.shippingAddress ?? null,
     shippingMethod: body.shippingMethod,
     card: { brand: cardBrand(cardNumber), last4: last4(cardNumber), expMonth, expYear },
+    // Only when sent: keys of bodies without it keep the fingerprint they always had.
+    ...(body.displayCurrency ? { displayCurrency: body.displayCurrency } : {}),
   };
   return createHash("sha256").update(canonicalJson(facts)).digest("hex");
 }

@@ -6,12 +6,13 @@
  * Nothing here changes another service's state, so a failure leaves nothing
  * to undo.
  */
+import { BASE_CURRENCY, convert, type CurrencyRate } from "../../../contracts/money-display";
 import type { Address } from "../../../contracts/address";
 import type { Call } from "./checkout-calls";
 import { RETRIES } from "./checkout-calls";
 import { conflict, unprocessable } from "../../../platform/errors";
 
-import type { OrderDoc, SagaState } from "../order-model";
+import type { DisplayedTotal, OrderDoc, SagaState } from "../order-model";
 import { orderTotals, priceItems, type CatalogEntry, type OrderItem, type OrderTotals } from "../order-totals";
 import { type StockLine } from "../../../contracts/stock-lines";
 import { type ShippingMethod } from "../../../contracts/shipping-methods";
@@ -22,6 +23,7 @@ export interface PreparedCheckout {
   totals: OrderTotals;
   shippingAddress: Address;
   shippingMethod: ShippingMethod;
+  display?: DisplayedTotal;
 }
 
 interface Quote {
@@ -36,8 +38,10 @@ export function missingAddress() {
 
 export async function prepareCheckout(
   call: Call,
-  request: { userId: string; shippingAddress?: Address | null; shippingMethod: ShippingMethod },
+  request: { userId: string; shippingAddress?: Address | null; shippingMethod: ShippingMethod; displayCurrency?: string | null },
 ): Promise<PreparedCheckout> {
+  // First: a currency the shop does not know is a 422 before anything is read or held.
+  const rate = request.displayCurrency ? await displayRate(call, request.displayCurrency) : null;
   const lines = await call<StockLine[]>("cart.contentsOf", { userId: request.userId }, RETRIES);
   const ids = [...new Set(lines.map((line) => line.productId))];
   const catalog = ids.length > 0 ? await call<CatalogEntry[]>("products.getMany", { ids }, RETRIES) : [];
@@ -54,7 +58,21 @@ export async function prepareCheckout(
   if (quote.currency !== currency) {
     throw conflict(`Shipping is quoted in ${quote.currency}, the cart is in ${currency}`, "CURRENCY_MISMATCH", { currencies: [currency, quote.currency] });
   }
-  return { items, currency, totals: orderTotals(subtotal, quote.amount), shippingAddress, shippingMethod: request.shippingMethod };
+  const totals = orderTotals(subtotal, quote.amount);
+  // Prices are shown converted from the base currency only; a cart in another one has nothing to record.
+  const display = rate && currency === BASE_CURRENCY ? { currency: rate.code, rate: rate.rate, total: convert(totals.total, rate) } : undefined;
+  return { items, currency, totals, shippingAddress, shippingMethod: request.shippingMethod, ...(display ? { display } : {}) };
+}
+
+/** The rate shown; the currency service's 422 names `currency`, the checkout's field is `displayCurrency`. */
+async function displayRate(call: Call, code: string): Promise<CurrencyRate> {
+  try {
+    return await call<CurrencyRate>("currency.rate", { currency: code }, RETRIES);
+  } catch (err) {
+    if ((err as { code?: number }).code !== 422) throw err;
+    const message = `The currency '${code}' is not supported; GET /api/currencies lists those that are.`;
+    throw unprocessable("Parameters validation error", [{ field: "displayCurrency", message }]);
+  }
 }
 
 /** The pending order of a checkout, its saga held by `owner` until `leaseUntil`. */
@@ -86,6 +104,7 @@ export function newOrder(
     shippingMethod: prepared.shippingMethod,
     payment: { status: "pending", transactionId: null, brand: null, last4: null },
     idempotencyKey: facts.idempotencyKey,
+    ...(prepared.display ? { display: prepared.display } : {}),
     ...(facts.customer ? { customer: facts.customer } : {}),
     saga,
     history: [{ status: "pending", at: facts.at, reason: "checkout started" }],
