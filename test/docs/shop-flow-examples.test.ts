@@ -13,7 +13,7 @@ import { startNatsServer, type NatsServer } from "../support/nats-server";
 import { parseHttpFile, runHttpFile, atPath, type ExampleResult } from "./http-file";
 
 const EXAMPLES = path.resolve(__dirname, "../../docs/examples/shop-flow.http");
-const ALL_SERVICES = ["api", "users", "products", "cart", "orders", "payments", "shipping", "notifications"];
+const ALL_SERVICES = ["api", "users", "products", "cart", "orders", "payments", "shipping", "notifications", "webhooks"];
 
 describe("the example requests of docs/examples/shop-flow.http", () => {
   let nats: NatsServer;
