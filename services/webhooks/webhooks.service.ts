@@ -399,12 +399,14 @@ const WebhooksService: ServiceSchema<WebhooksSettings, WebhooksMethods, Webhooks
       if (now - since < this.settings.disableAfterMs) return;
       const at = new Date(now).toISOString();
       const reason = `every attempt failed since ${new Date(since).toISOString()}`;
-      // One node disables it, once; it also tells the admin, through the notifications service.
-      const disabled = await this.commitWithEvent(
-        "webhook.disabled",
-        { endpointId: id, url: endpoint.url, reason, failingSince: new Date(since).toISOString(), disabledAt: at, ...(endpoint.createdBy ? { admin: endpoint.createdBy } : {}) },
-        (eventId) => this.updateWhere({ _id: id, enabled: true }, { $set: { enabled: false, disabledReason: reason, disabledAt: at, updatedAt: at }, $push: { outboxEvents: eventId } }),
-      );
+      const disable = (eventId?: string) =>
+        this.updateWhere({ _id: id, enabled: true }, { $set: { enabled: false, disabledReason: reason, disabledAt: at, updatedAt: at }, ...(eventId ? { $push: { outboxEvents: eventId } } : {}) });
+      const owner = endpoint.createdBy;
+      // One node disables it, once, and in the same write tells its admin (through the notifications service).
+      const disabled = owner
+        ? await this.commitWithEvent("webhook.disabled", { endpointId: id, url: endpoint.url, reason, failingSince: new Date(since).toISOString(), disabledAt: at, admin: owner }, disable)
+        : await disable();
+      if (disabled && !owner) this.logger.error(`Webhook endpoint ${id} has no admin on record to tell that it was disabled`);
       if (!disabled) return;
       const killed = await this.deliveries.killUnfinished(id, "endpoint disabled after failing for too long", now);
       this.logger.warn(`Webhook endpoint ${id} disabled: ${reason}; ${killed} pending deliveries are dead (retry them once it is enabled again)`);

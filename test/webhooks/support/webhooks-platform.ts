@@ -26,8 +26,9 @@ export interface WebhooksPlatform extends LocalPlatform {
 
 export const FAST_RETRIES: Partial<WebhooksSettings> = { retrySchedule: "20ms,20ms,20ms", pollIntervalMs: 20, timeoutMs: 2_000 };
 
-export async function startWebhooks(opts: { settings?: Partial<WebhooksSettings>; webhooks?: ServiceSchema } = {}): Promise<WebhooksPlatform> {
+export async function startWebhooks(opts: { settings?: Partial<WebhooksSettings>; webhooks?: ServiceSchema; others?: ServiceSchema[] } = {}): Promise<WebhooksPlatform> {
   const services = [
+    ...(opts.others ?? []),
     fakeUsersService({ "token-admin": ADMIN, "token-customer": CUSTOMER }),
     { name: "webhooks", mixins: [opts.webhooks ?? WebhooksService], settings: { ...FAST_RETRIES, ...opts.settings } } as ServiceSchema,
   ];
