@@ -26,13 +26,13 @@ export interface WebhooksPlatform extends LocalPlatform {
 
 export const FAST_RETRIES: Partial<WebhooksSettings> = { retrySchedule: "20ms,20ms,20ms", pollIntervalMs: 20, timeoutMs: 2_000 };
 
-export async function startWebhooks(opts: { settings?: Partial<WebhooksSettings>; webhooks?: ServiceSchema; others?: ServiceSchema[] } = {}): Promise<WebhooksPlatform> {
+export async function startWebhooks(opts: { settings?: Partial<WebhooksSettings>; webhooks?: ServiceSchema; others?: ServiceSchema[]; logLevel?: string } = {}): Promise<WebhooksPlatform> {
   const services = [
     ...(opts.others ?? []),
     fakeUsersService({ "token-admin": ADMIN, "token-customer": CUSTOMER }),
     { name: "webhooks", mixins: [opts.webhooks ?? WebhooksService], settings: { ...FAST_RETRIES, ...opts.settings } } as ServiceSchema,
   ];
-  const platform = await startLocalPlatform({ services, gateway: true, gatewaySettings: { expectedServices: ["webhooks", "users"] }, logLevel: process.env.TEST_LOG_LEVEL });
+  const platform = await startLocalPlatform({ services, gateway: true, gatewaySettings: { expectedServices: ["webhooks", "users"] }, logLevel: opts.logLevel ?? process.env.TEST_LOG_LEVEL });
   const { broker } = platform;
   const bus = acquireBus(broker);
   return {
