@@ -157,6 +157,32 @@ describe("webhooks", () => {
     expect(receiver.received[0].verified).toMatchObject({ type: "webhook.test", data: { endpointId: endpoint.id } });
   });
 
+  it("lists endpoints with their backlog, changes and deletes them", async () => {
+    const endpoint = await subscribe(["order.delivered"]);
+    const listed = await platform.http.get<Page<Endpoint & { backlog: number; dead: number }>>("/admin/webhooks?pageSize=100", admin);
+    expect(listed.body.rows.find((row) => row.id === endpoint.id)).toMatchObject({ url: receiver.url, events: ["order.delivered"], enabled: true, backlog: 0, dead: 0 });
+    const changed = await platform.http.patch<Endpoint>(`/admin/webhooks/${endpoint.id}`, { events: ["order.delivered", "order.shipped"], enabled: false }, admin);
+    expect(changed.body).toMatchObject({ events: ["order.delivered", "order.shipped"], enabled: false, disabledReason: "disabled by an admin" });
+    expect((await platform.http.delete(`/admin/webhooks/${endpoint.id}`, undefined, admin)).status).toBe(200);
+    expect((await platform.http.get(`/admin/webhooks/${endpoint.id}`, admin)).status).toBe(404);
+  });
+
+  it("documents the admin routes in the OpenAPI document, for admins", async () => {
+    const doc = await platform.http.get<{ paths: Record<string, Record<string, { description?: string }>> }>("/openapi.json");
+    for (const [path, method] of [
+      ["/api/admin/webhooks", "post"],
+      ["/api/admin/webhooks", "get"],
+      ["/api/admin/webhooks/{id}", "patch"],
+      ["/api/admin/webhooks/{id}", "delete"],
+      ["/api/admin/webhooks/{id}/rotate-secret", "post"],
+      ["/api/admin/webhooks/{id}/deliveries", "get"],
+      ["/api/admin/webhooks/{id}/deliveries/{deliveryId}/retry", "post"],
+      ["/api/admin/webhooks/{id}/test", "post"],
+    ]) {
+      expect([path, method, doc.body.paths[path]?.[method]?.description]).toEqual([path, method, "Requires the role admin."]);
+    }
+  });
+
   it("is for admins only, and refuses bad input naming the field", async () => {
     expect((await platform.http.get("/admin/webhooks", { token: "token-customer" })).status).toBe(403);
     expect((await platform.http.get("/admin/webhooks")).status).toBe(401);
