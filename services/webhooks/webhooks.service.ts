@@ -366,7 +366,8 @@ const WebhooksService: ServiceSchema<WebhooksSettings, WebhooksMethods, Webhooks
 
     /** One attempt of one due delivery, if its turn has come and no other node took it. */
     async deliver(doc: DeliveryDoc) {
-      if (await this.deliveries.waitsForEarlier(doc)) return;
+      const earlier = await this.deliveries.earlierUnfinished(doc);
+      if (earlier) return this.deliveries.postpone(doc, Math.max(earlier.nextAttemptAt, earlier.leaseUntil));
       const endpoint = (await this.findEntityById(doc.endpointId)) as EndpointDoc | null;
       const started = this.now();
       if (!endpoint || !endpoint.enabled) {
