@@ -133,11 +133,23 @@ export class DeliveryLog {
     return docs.map((raw) => this.doc(raw) as DeliveryDoc);
   }
 
-  /** An earlier delivery of the same endpoint about the same order is still unfinished. */
-  async waitsForEarlier(doc: DeliveryDoc): Promise<boolean> {
-    if (!doc.orderKey) return false;
-    const earlier = await this.adapter.findOne({ endpointId: doc.endpointId, orderKey: doc.orderKey, status: { $in: UNFINISHED }, sequence: { $lt: doc.sequence } });
-    return earlier !== null;
+  /** The earliest unfinished delivery of the same endpoint about the same order, if one comes before this one. */
+  async earlierUnfinished(doc: DeliveryDoc): Promise<DeliveryDoc | null> {
+    if (!doc.orderKey) return null;
+    const [earlier] = await this.adapter.find({
+      query: { endpointId: doc.endpointId, orderKey: doc.orderKey, status: { $in: UNFINISHED }, sequence: { $lt: doc.sequence } },
+      sort: ["sequence"],
+      limit: 1,
+    });
+    return this.doc(earlier ?? null);
+  }
+
+  /**
+   * Not due before `at` (the attempt of the delivery it waits for): a waiting
+   * delivery leaves the head of the due list instead of filling every batch.
+   */
+  async postpone(doc: DeliveryDoc, at: number): Promise<void> {
+    await this.adapter.updateOneWhere({ _id: doc.id, status: "pending", nextAttemptAt: { $lt: at } }, { $set: { nextAttemptAt: at } });
   }
 
   /** This node sends it now (an attempt is counted), or null when another node took it first. */
