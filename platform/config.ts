@@ -105,6 +105,18 @@ export interface PlatformConfig {
   admissionQueueMs: number;
   /** Latency the adaptive limits keep admitted requests under, ms; 0: the limits stay as configured. */
   admissionLatencyTargetMs: number;
+  /** Webhook endpoints may resolve to loopback, private and link-local addresses (WEBHOOKS_ALLOW_PRIVATE; default: outside production only). */
+  webhooksAllowPrivate: boolean;
+  /** Delays before each retry of a failed webhook delivery, e.g. "5s,5m,2h" (WEBHOOKS_RETRY_SCHEDULE; parseDurationList); after the last the delivery is dead. */
+  webhooksRetrySchedule: string;
+  /** A webhook receiver that has not answered within this fails the attempt, ms. */
+  webhooksTimeoutMs: number;
+  /** An endpoint failing every attempt for this long is disabled and the admin told, seconds. */
+  webhooksDisableAfterSec: number;
+  /** After a secret rotation the old secret still signs for this long, seconds. */
+  webhooksSecretOverlapSec: number;
+  /** Between looks for webhook deliveries that are due (each new event also starts one), ms. */
+  webhooksPollIntervalMs: number;
 }
 
 export interface AdmissionConcurrency {
@@ -166,6 +178,23 @@ function faultRulesFrom(raw: string | undefined): FaultRule[] {
   } catch (err) {
     throw new ConfigError(`FAULT_RULES: ${(err as Error).message}`);
   }
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "5s,5m,30m,2h" -> milliseconds; each entry a whole number with a unit (ms, s, m, h, d). `name` is the setting, for the error. */
+export function parseDurationList(raw: string, name: string): number[] {
+  return raw.split(",").map((part) => {
+    const match = /^(\d+)(ms|s|m|h|d)$/.exec(part.trim());
+    if (!match) throw new ConfigError(`${name} must be a comma-separated list of durations like 5s,5m,2h (units ms, s, m, h, d), got "${raw}"`);
+    return Number(match[1]) * DURATION_UNITS_MS[match[2]];
+  });
+}
+
+function durationList(env: Env, name: string, fallback: string): string {
+  const raw = env[name]?.trim() || fallback;
+  parseDurationList(raw, name);
+  return raw;
 }
 
 /** JetStream keeps 1 to 5 copies of a stream; more than the cluster's servers is refused by the server. */
@@ -270,6 +299,13 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     admissionConcurrency: admissionConcurrency(env),
     admissionQueueMs: integer(env, "ADMISSION_QUEUE_MS", 500, 1),
     admissionLatencyTargetMs: integer(env, "ADMISSION_LATENCY_TARGET_MS", 750),
+    webhooksAllowPrivate: flag(env.WEBHOOKS_ALLOW_PRIVATE, !production),
+    // Standard Webhooks' suggested schedule, cut to end within 24 h of the first attempt.
+    webhooksRetrySchedule: durationList(env, "WEBHOOKS_RETRY_SCHEDULE", "5s,5m,30m,2h,5h,10h,6h"),
+    webhooksTimeoutMs: integer(env, "WEBHOOKS_TIMEOUT_MS", 10_000, 1),
+    webhooksDisableAfterSec: integer(env, "WEBHOOKS_DISABLE_AFTER", 3 * 24 * 3600, 1),
+    webhooksSecretOverlapSec: integer(env, "WEBHOOKS_SECRET_OVERLAP", 24 * 3600),
+    webhooksPollIntervalMs: integer(env, "WEBHOOKS_POLL_INTERVAL_MS", 1_000, 10),
   };
   const conflicts = settingConflicts(cfg);
   if (conflicts.length > 0) throw new ConfigError(`Settings that contradict each other: ${conflicts.join("; ")}`);

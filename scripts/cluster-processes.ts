@@ -16,7 +16,7 @@ export const SERVICE_GROUPS: readonly { name: string; services: readonly string[
   { name: "accounts", services: ["users"] },
   { name: "catalog", services: ["products", "cart", "currency", "recommendations"] },
   { name: "checkout", services: ["orders", "payments"] },
-  { name: "fulfilment", services: ["shipping", "notifications"] },
+  { name: "fulfilment", services: ["shipping", "notifications", "webhooks"] },
 ];
 
 /** Where a build is: `npm run build` writes dist/ under the repository. */

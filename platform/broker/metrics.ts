@@ -44,7 +44,22 @@ export const SHOP_METRICS = {
   OUTBOX_LAG: "shop.outbox.lag.seconds",
   /** Events parked in the dead-letter store, per consuming group; every node of the group sets it: `max`. */
   DEAD_LETTERS: "shop.dead.letters",
+  /** Webhook deliveries by how they ended an attempt: succeeded, retrying (failed, tried again later) or dead. */
+  WEBHOOK_DELIVERIES: "shop.webhooks.deliveries.total",
+  /** Webhook attempts (HTTP requests to receivers), by result: 2xx, 3xx, 4xx, 5xx or error (no answer, refused address). */
+  WEBHOOK_ATTEMPTS: "shop.webhooks.attempts.total",
+  /** Seconds one webhook attempt took, to the receiver's answer or the timeout. */
+  WEBHOOK_LATENCY: "shop.webhooks.attempt.duration.seconds",
+  /**
+   * Unfinished deliveries (pending or being sent) per endpoint id: endpoints
+   * are few and made by admins, so the id is a bounded label. Set by every
+   * webhooks node from the shared log: `max`.
+   */
+  WEBHOOK_BACKLOG: "shop.webhooks.backlog",
 } as const;
+
+/** Receivers answer in milliseconds to seconds; the top bucket is the 10 s timeout. */
+export const WEBHOOK_LATENCY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Checkouts mostly take well under a second; the tail shows payment retries and timeouts. */
 export const CHECKOUT_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -71,6 +86,17 @@ const DEFINITIONS: MetricOptions[] = [
   { name: SHOP_METRICS.LOW_STOCK_PRODUCTS, type: "gauge", labelNames: [], description: "Listed products with stock below the low-stock threshold, from the shared store" },
   { name: SHOP_METRICS.OUTBOX_LAG, type: "gauge", labelNames: ["service"], description: "Age in seconds of the oldest outbox event ready and not yet published (0: none)" },
   { name: SHOP_METRICS.DEAD_LETTERS, type: "gauge", labelNames: ["consumer"], description: "Events in the dead-letter store, per consuming group" },
+  { name: SHOP_METRICS.WEBHOOK_DELIVERIES, type: "counter", labelNames: ["outcome"], description: "Webhook delivery attempts by outcome: succeeded, retrying, dead" },
+  { name: SHOP_METRICS.WEBHOOK_ATTEMPTS, type: "counter", labelNames: ["result"], description: "Webhook HTTP attempts by result: 2xx, 3xx, 4xx, 5xx, error" },
+  {
+    name: SHOP_METRICS.WEBHOOK_LATENCY,
+    type: "histogram",
+    labelNames: [],
+    description: "Duration of one webhook attempt in seconds",
+    buckets: WEBHOOK_LATENCY_BUCKETS,
+    quantiles: false,
+  },
+  { name: SHOP_METRICS.WEBHOOK_BACKLOG, type: "gauge", labelNames: ["endpoint"], description: "Webhook deliveries not yet finished, per endpoint id" },
 ];
 
 /** Registers every business metric on `broker` (once; later calls keep the values). */
@@ -98,6 +124,9 @@ export interface ShopMetrics {
   /** `seconds`: age of the oldest unpublished event of `service`'s outbox; 0 when it is empty. */
   outboxLag(service: string, seconds: number): void;
   deadLetters(consumer: string, count: number): void;
+  /** A webhook attempt ended: its delivery `outcome` (succeeded, retrying, dead), HTTP `result` (2xx..5xx, error) and duration. */
+  webhookAttempt(outcome: string, result: string, seconds: number): void;
+  webhookBacklog(endpointId: string, count: number): void;
 }
 
 /**
@@ -133,6 +162,12 @@ export function shopMetrics(broker: ServiceBroker): ShopMetrics {
     lowStockProducts: (value) => gauge(SHOP_METRICS.LOW_STOCK_PRODUCTS, value),
     outboxLag: (service, seconds) => gauge(SHOP_METRICS.OUTBOX_LAG, Math.max(0, seconds), { service }),
     deadLetters: (consumer, value) => gauge(SHOP_METRICS.DEAD_LETTERS, value, { consumer }),
+    webhookAttempt: (outcome, result, seconds) => {
+      count(SHOP_METRICS.WEBHOOK_DELIVERIES, { outcome });
+      count(SHOP_METRICS.WEBHOOK_ATTEMPTS, { result });
+      if (on) registry.observe(SHOP_METRICS.WEBHOOK_LATENCY, Math.max(0, seconds), {});
+    },
+    webhookBacklog: (endpoint, value) => gauge(SHOP_METRICS.WEBHOOK_BACKLOG, value, { endpoint }),
   };
 }
 

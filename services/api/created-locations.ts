@@ -22,6 +22,7 @@ const CREATED: Record<string, Created> = {
   "users.register": () => "/api/users/me",
   // A new line of the caller's one cart.
   "cart.add": () => "/api/cart",
+  "webhooks.create": (endpoint) => under("/api/admin/webhooks", endpoint),
 };
 
 /** The Location of a 201 answered by `action` with `body`; undefined when it has none. */

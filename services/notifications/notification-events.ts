@@ -69,7 +69,15 @@ export interface UserRegistered {
   name: string;
 }
 
-export type ConsumedEvent = "order.paid" | "order.shipped" | "order.delivered" | "order.cancelled" | "payment.refunded" | "user.registered";
+/** A webhook endpoint failed for too long and was disabled (the webhooks service); told to the admin who created it. */
+export interface WebhookDisabled {
+  endpointId: string;
+  url: string;
+  reason: string;
+  admin: { userId: string; email?: string; name?: string };
+}
+
+export type ConsumedEvent = "order.paid" | "order.shipped" | "order.delivered" | "order.cancelled" | "payment.refunded" | "user.registered" | "webhook.disabled";
 
 export interface Payloads {
   "order.paid": OrderPaid;
@@ -78,6 +86,7 @@ export interface Payloads {
   "order.cancelled": OrderCancelled;
   "payment.refunded": PaymentRefunded;
   "user.registered": UserRegistered;
+  "webhook.disabled": WebhookDisabled;
 }
 
 const id = { type: "string", min: 1, max: 100 };
@@ -99,6 +108,12 @@ const SCHEMAS: Record<ConsumedEvent, Record<string, unknown>> = {
   "order.cancelled": { ...orderFacts, reason: optional(text(500)), refundAmount: optional(money), currency: optional(currency) },
   "payment.refunded": { orderId: id, userId: id, amount: money, currency, brand: optional(text(50)), last4: optional({ type: "string", pattern: /^\d{4}$/ }) },
   "user.registered": { id, email: { type: "email" }, name: text(200) },
+  "webhook.disabled": {
+    endpointId: id,
+    url: text(2048),
+    reason: text(500),
+    admin: { type: "object", props: { userId: id, email: optional({ type: "email" }), name: optional(text(200)) } },
+  },
 };
 
 export const CONSUMED_EVENTS = Object.keys(SCHEMAS) as ConsumedEvent[];
@@ -149,6 +164,10 @@ export function recipientOf<E extends ConsumedEvent>(event: E, payload: Payloads
   if (event === "user.registered") {
     const user = payload as UserRegistered;
     return { userId: user.id, email: user.email, name: user.name };
+  }
+  if (event === "webhook.disabled") {
+    const { userId, email, name } = (payload as WebhookDisabled).admin;
+    return { userId, ...(email ? { email } : {}), ...(name ? { name } : {}) };
   }
   const { userId, email, name } = payload as OrderFacts;
   return { userId, ...(email ? { email } : {}), ...(name ? { name } : {}) };

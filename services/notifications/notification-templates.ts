@@ -5,9 +5,9 @@
  * Pure functions; every value from an event is escaped in the HTML.
  */
 import { formatMoney } from "./notification-money";
-import type { ConsumedEvent, OrderCancelled, OrderDelivered, OrderPaid, OrderShipped, Payloads, PaymentRefunded, Recipient, UserRegistered } from "./notification-events";
+import type { ConsumedEvent, OrderCancelled, OrderDelivered, OrderPaid, OrderShipped, Payloads, PaymentRefunded, Recipient, UserRegistered, WebhookDisabled } from "./notification-events";
 
-export type NotificationKind = "order_confirmation" | "order_shipped" | "order_delivered" | "order_cancelled" | "payment_refunded" | "welcome";
+export type NotificationKind = "order_confirmation" | "order_shipped" | "order_delivered" | "order_cancelled" | "payment_refunded" | "welcome" | "webhook_disabled";
 
 export interface Rendered {
   kind: NotificationKind;
@@ -26,6 +26,7 @@ export const KIND_OF: Record<ConsumedEvent, NotificationKind> = {
   "order.cancelled": "order_cancelled",
   "payment.refunded": "payment_refunded",
   "user.registered": "welcome",
+  "webhook.disabled": "webhook_disabled",
 };
 
 export function escapeHtml(value: string): string {
@@ -114,6 +115,16 @@ function welcome(p: UserRegistered): Rendered {
   return compose("welcome", `Welcome to ${SHOP}`, p.name, [`Your account for ${p.email} is ready.`, "Happy shopping!"], {});
 }
 
+function webhookDisabled(p: WebhookDisabled, name: string | undefined): Rendered {
+  return compose(
+    "webhook_disabled",
+    "A webhook endpoint was disabled",
+    name,
+    [`The webhook endpoint ${p.url} was disabled: ${p.reason}.`, "Its undelivered messages are kept as dead deliveries: fix the receiver, enable the endpoint again and retry them from the console."],
+    { endpointId: p.endpointId, url: p.url },
+  );
+}
+
 /** The notification of an event for its recipient (whose name the payment event lacks). */
 export function render<E extends ConsumedEvent>(event: E, payload: Payloads[E], recipient: Recipient): Rendered {
   switch (event) {
@@ -127,6 +138,8 @@ export function render<E extends ConsumedEvent>(event: E, payload: Payloads[E], 
       return orderCancelled(payload as OrderCancelled);
     case "payment.refunded":
       return paymentRefunded(payload as PaymentRefunded, recipient.name);
+    case "webhook.disabled":
+      return webhookDisabled(payload as WebhookDisabled, recipient.name);
     default:
       return welcome(payload as UserRegistered);
   }

@@ -1,7 +1,8 @@
 /**
  * notifications: tells customers what happened to their orders and account.
  * Consumes the durable events (order.paid, order.shipped, order.delivered,
- * order.cancelled, payment.refunded, user.registered) as one consuming group,
+ * order.cancelled, payment.refunded, user.registered, and webhook.disabled
+ * for the admin who created the endpoint) as one consuming group,
  * renders each (services/notifications/notification-templates.ts), stores it in the user's inbox
  * (GET /api/notifications) and sends it through the delivery channel: mail
  * over SMTP when SMTP_URL is set, the log otherwise.

@@ -9,6 +9,7 @@
  */
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
+import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import { config } from "../../platform/config";
 import { conflict, notFound, unprocessable } from "../../platform/errors";
 import { openCollection, isDuplicateKeyError, type DbAdapter, type IndexSpec } from "../../platform/db/db-adapter";
@@ -68,7 +69,7 @@ interface ProductsVars {
   searchCatchUp?: NodeJS.Timeout;
 }
 
-interface ProductsMethods extends DbMethods {
+interface ProductsMethods extends DbMethods, OutboxMethods {
   listedProduct(id: string): Promise<ProductDoc>;
   adjust(id: string, adjustment: StockAdjustment): Promise<{ doc: ProductDoc; before: number }>;
   announce(ctx: Context | undefined, doc: ProductDoc, change: string, fields: string[]): void;
@@ -357,7 +358,7 @@ function inventoryActions(): ProductsActions {
 
 const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, ProductsVars> = {
   name: "products",
-  mixins: [DbMixin({ collection: "products", indexes: PRODUCT_INDEXES, seed: () => demoCatalog() })],
+  mixins: [DbMixin({ collection: "products", indexes: PRODUCT_INDEXES, seed: () => demoCatalog() }), OutboxMixin({ database: "products" })],
 
   settings: {
     rest: "/",
@@ -371,6 +372,10 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
   },
 
   events: {
+    // Another products node's stock change (this node's own cleaned its cacher already).
+    [stockCleanEvent("products")](this: ProductsThis, ctx: Context<StockClean>) {
+      if (ctx.nodeID !== this.broker.nodeID && this.broker.cacher) return this.broker.cacher.clean(stockCleanPatterns(this.fullName, ctx.params));
+    },
     // Broadcast: every products node keeps its own search index.
     "product.changed"(this: ProductsThis, ctx: Context<{ id: string }>) {
       void this.searchSync.changed(ctx.params.id);
@@ -392,13 +397,6 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
   },
 
   actions: { ...catalogActions(), ...inventoryActions() },
-
-  events: {
-    // Another products node's stock change (this node's own cleaned its cacher already).
-    [stockCleanEvent("products")](this: ProductsThis, ctx: Context<StockClean>) {
-      if (ctx.nodeID !== this.broker.nodeID && this.broker.cacher) return this.broker.cacher.clean(stockCleanPatterns(this.fullName, ctx.params));
-    },
-  },
 
   methods: {
     async listedProduct(id: string) {
@@ -431,7 +429,11 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
       this.announce(ctx, doc, "stock", ["stock"]);
       const threshold = this.settings.lowStockThreshold;
       if (fellBelow(before, doc.stock, threshold)) {
-        emit(this, ctx, "stock.low", { id: String(doc.id), sku: doc.sku, stock: doc.stock, threshold });
+        const payload = { id: String(doc.id), sku: doc.sku, stock: doc.stock, threshold };
+        emit(this, ctx, "stock.low", payload);
+        // Durable too, for consumers that must not miss it (webhooks). Written after the stock change:
+        // a crash between the two loses this one event (the next fall below the threshold is told).
+        this.publishDurable("stock.low", payload, ctx).catch((err: unknown) => this.logger.error(`stock.low of product ${String(doc.id)} not recorded: ${(err as Error).message}`));
       }
     },
 

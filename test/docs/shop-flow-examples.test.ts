@@ -14,7 +14,7 @@ import { parseHttpFile, runHttpFile, atPath, type ExampleResult } from "./http-f
 import { ResponseValidator } from "../support/openapi-responses";
 
 const EXAMPLES = path.resolve(__dirname, "../../docs/examples/shop-flow.http");
-const ALL_SERVICES = ["api", "users", "products", "cart", "orders", "payments", "shipping", "notifications", "currency", "recommendations"];
+const ALL_SERVICES = ["api", "users", "products", "cart", "orders", "payments", "shipping", "notifications", "currency", "recommendations", "webhooks"];
 
 describe("the example requests of docs/examples/shop-flow.http", () => {
   let nats: NatsServer;
