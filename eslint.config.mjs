@@ -28,7 +28,7 @@ const noServiceImports = {
 };
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "data/", "coverage/", "bench/results/", "scripts/empty-package/"] },
+  { ignores: ["dist/", "node_modules/", "data/", "coverage/", "bench/results/", "scripts/empty-package/", "web/dist/", "test-results/", "clients/typescript/schema.d.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -42,6 +42,8 @@ export default tseslint.config(
   },
   ...SERVICES.map(serviceBoundary),
   noServiceImports,
+  // The storefront runs in a browser.
+  { files: ["web/**/*.ts"], languageOptions: { globals: { window: "readonly", document: "readonly", location: "readonly", history: "readonly", localStorage: "readonly", sessionStorage: "readonly", crypto: "readonly" } } },
   // Command-line tools talk to their user on stdout.
   { files: ["bench/**/*.ts", "scripts/**/*.ts"], rules: { "no-console": "off" } }
 );

@@ -29,6 +29,10 @@ export interface PlatformConfig {
   balancerStrategy: string;
   tracingExporter: string | undefined;
   corsOrigins: string[] | undefined;
+  /** Strict-Transport-Security max-age in seconds; 0 (default) sends none: only a shop served over HTTPS may set it. */
+  hstsMaxAgeSec: number;
+  /** The built storefront (web/dist) the gateway serves at /. */
+  webDir: string;
   bodyLimit: string;
   authCacheTtlMs: number;
   authRateLimit: number;
@@ -192,6 +196,8 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     balancerStrategy,
     tracingExporter,
     corsOrigins: list(env.CORS_ORIGINS),
+    hstsMaxAgeSec: integer(env, "HSTS_MAX_AGE", 0),
+    webDir: path.resolve(env.WEB_DIR || "web/dist"),
     bodyLimit: env.BODY_LIMIT || "256kb",
     authCacheTtlMs: integer(env, "AUTH_CACHE_TTL", 5_000),
     authRateLimit: integer(env, "AUTH_RATE_LIMIT", 20, 1),

@@ -20,6 +20,9 @@ import { DepartedRoutes, serviceOfAction, type RouteAlias } from "./departed-rou
 import type { FaultRule } from "../../platform/fault-rules";
 import { buildOpenApiDocument, type ActionInfo, type RoutedAlias } from "./openapi/document";
 import { docsAsset, docsPage } from "./openapi/docs-page";
+import { isClientRoute, storefrontAssets } from "./storefront";
+import { securityHeaders, setHeaders } from "./security-headers";
+import { responseCompression } from "./compression";
 import pkg from "../../package.json";
 import type { AuthUser, ShopMeta, ShopSettings } from "../../types/moleculer";
 
@@ -32,12 +35,16 @@ interface GatewayVars {
   departedRoutes: DepartedRoutes<GatewayAlias>;
   tokenCache: TtlCache<AuthUser>;
   expectedServices: string[];
+  compress: ReturnType<typeof responseCompression>;
+  securityHeaders: Record<string, string>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 const RATE_LIMITED_ACTIONS = ["users.login", "users.register"];
+/** Answered with a weak ETag, and 304 to a matching If-None-Match: the storefront reads them on every page. */
+const CATALOG_READS = ["products.list", "products.get", "products.categories"];
 
 /**
  * Drops every "__proto__" key of the JSON body, like any unknown key: at the
@@ -171,6 +178,8 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     rest: "/",
     port: config.port,
     ip: "0.0.0.0",
+    // The storefront at / (services/api/storefront.ts); the API stays below /api.
+    assets: storefrontAssets(config.webDir),
     // A client's X-Request-ID is kept only when it is short and plain (it ends up in logs).
     rootCallOptions(options: { requestID?: string }) {
       if (!options.requestID || !REQUEST_ID.test(options.requestID)) options.requestID = randomUUID();
@@ -217,7 +226,8 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     // Named: moleculer-web keeps only one of two unnamed routes with the same path.
     settings.routes = [
       { ...API_ROUTE, name: "auth", whitelist: RATE_LIMITED_ACTIONS, rateLimit: { ...rateLimit, headers: true } },
-      { ...API_ROUTE, name: "api", blacklist: RATE_LIMITED_ACTIONS },
+      { ...API_ROUTE, name: "catalog", whitelist: CATALOG_READS, etag: true },
+      { ...API_ROUTE, name: "api", blacklist: [...RATE_LIMITED_ACTIONS, ...CATALOG_READS] },
       // Static pages read no body: no parser (moleculer-web's default one would turn a body it cannot read into a 500).
       { name: "docs", path: "/api/docs", mappingPolicy: "restrict", bodyParsers: false, aliases: { "GET /": docsPage, "GET /:file": docsAsset } },
     ];
@@ -279,6 +289,21 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
   },
 
   methods: {
+    /** Every answer, the API's and the storefront's: security headers, then compression. */
+    httpHandler(this: Service & GatewayVars, req: IncomingMessage, res: ServerResponse, next?: unknown) {
+      setHeaders(res, this.securityHeaders);
+      const handle = (ApiGateway.methods as { httpHandler(this: unknown, ...args: unknown[]): Promise<void> }).httpHandler;
+      this.compress(req, res, () => void handle.call(this, req, res, next));
+    },
+
+    /** A page address no file answers gets the storefront's index.html; everything else moleculer-web's 404. */
+    send404(this: Service & { serve?: (req: IncomingMessage, res: ServerResponse, next: () => void) => void }, req: IncomingMessage, res: ServerResponse) {
+      const notFound = () => (ApiGateway.methods as { send404(this: unknown, ...args: unknown[]): void }).send404.call(this, req, res);
+      if (!this.serve || !isClientRoute(req)) return notFound();
+      req.url = "/index.html";
+      this.serve(req, res, notFound);
+    },
+
     /** moleculer-web's rebuild of a route, plus the routes of services that are gone for now (503 rather than 404). */
     regenerateAutoAliases(this: Service & GatewayVars, route: unknown) {
       (ApiGateway.methods as { regenerateAutoAliases(this: unknown, route: unknown): void }).regenerateAutoAliases.call(this, route);
@@ -314,6 +339,8 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
 
   created() {
     this.tokenCache = new TtlCache<AuthUser>(10_000);
+    this.compress = responseCompression();
+    this.securityHeaders = securityHeaders({ hstsMaxAgeSec: config.hstsMaxAgeSec });
     // moleculer-web's created() (it runs first) made the server.
     (this as unknown as { server?: Server }).server?.on("clientError", answerUnparsable);
     // Settable for tests that run a handful of services; otherwise every service this build contains.

@@ -106,7 +106,9 @@ const ShippingService: ServiceSchema<ShippingSettings, ShippingMethods, Shipping
   actions: {
     /** `{method, amount, currency, carrier, estimatedDays, zone, weightGrams, free}`; one products.getMany call for the weights. */
     quote: {
-      visibility: "public",
+      // Public: the storefront prices the cart's shipping before anyone signs in.
+      rest: "POST /shipping/quote",
+      auth: false,
       retryPolicy: { enabled: true },
       params: {
         items: ITEMS_RULE,

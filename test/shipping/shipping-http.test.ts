@@ -1,6 +1,6 @@
 /**
- * The shipping routes through the gateway: only admins may look at and
- * advance shipments; everything else of shipping is internal.
+ * The shipping routes through the gateway: anyone may ask for a quote, only
+ * admins may look at and advance shipments; the rest of shipping is internal.
  */
 import type { ServiceBroker } from "moleculer";
 import { api, type ApiClient } from "../support/http";
@@ -65,10 +65,24 @@ describe("GET /api/admin/shipments/:orderId", () => {
   });
 });
 
+describe("POST /api/shipping/quote", () => {
+  it("prices a parcel for anyone, signed in or not (the storefront's cart)", async () => {
+    const res = await client.post(`/api/shipping/quote`, { items: [{ productId: "p-book", quantity: 1 }], address: { country: "US" }, method: "express" });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ method: "express", currency: "USD", zone: "domestic" });
+    expect(typeof (res.body as { amount: unknown }).amount).toBe("number");
+  });
+
+  it("names the field a bad request got wrong", async () => {
+    const res = await client.post(`/api/shipping/quote`, { items: [{ productId: "p-book", quantity: 1 }], address: { country: "Narnia" } });
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(res.body)).toContain("address.country");
+  });
+});
+
 describe("internal actions", () => {
   it("have no route", async () => {
     const id = await shipment();
-    expect((await client.post(`/api/shipping/quote`, { items: [{ productId: "p-book", quantity: 1 }], address: { country: "US" } }, admin)).status).toBe(404);
     expect((await client.post(`/api/shipping/cancel`, { orderId: id }, admin)).status).toBe(404);
   });
 });

@@ -1,0 +1,19 @@
+const formats = new Map<string, Intl.NumberFormat>();
+
+/** Integer minor units in their currency as money: formatMoney(2498, "USD") is "$24.98". */
+export function formatMoney(minor: number, currency: string): string {
+  let format = formats.get(currency);
+  if (!format) {
+    format = new Intl.NumberFormat("en-US", { style: "currency", currency });
+    formats.set(currency, format);
+  }
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(minor / 10 ** digits);
+}
+
+/** A price typed in major units ("24.98") as cents, or undefined when it is not a price. */
+export function parseMajor(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!/^\d{1,9}(\.\d{1,2})?$/.test(trimmed)) return undefined;
+  return Math.round(Number(trimmed) * 100);
+}

@@ -1,0 +1,124 @@
+/**
+ * What the storefront reads from the API (docs/api.md). The generated schema
+ * (clients/typescript/schema.d.ts) types paths and request bodies; its answers
+ * are still `unknown`, so the fields read here are named once, narrowly.
+ */
+export interface Page<T> {
+  rows: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+  totalPages: number;
+}
+
+export interface Product {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  category: string;
+  price: number;
+  currency: string;
+  stock: number;
+}
+
+export interface Category {
+  name: string;
+  count: number;
+}
+
+export type CartProblem = "not_found" | "archived" | "currency_mismatch" | "insufficient_stock";
+
+export interface CartLine {
+  productId: string;
+  sku: string | null;
+  name: string | null;
+  unitPrice: number | null;
+  quantity: number;
+  lineTotal: number;
+  available?: number;
+  problem?: CartProblem;
+}
+
+export interface Cart {
+  items: CartLine[];
+  itemCount: number;
+  subtotal: number;
+  currency: string | null;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  address?: Address;
+}
+
+export interface Address {
+  line1: string;
+  line2?: string;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+
+export type ShippingMethod = "standard" | "express";
+
+export interface Quote {
+  method: ShippingMethod;
+  amount: number;
+  currency: string;
+  carrier: string;
+  estimatedDays: number;
+  free: boolean;
+}
+
+export type OrderStatus = "pending" | "paid" | "shipped" | "delivered" | "cancelled" | "failed";
+
+export interface Order {
+  id: string;
+  status: OrderStatus;
+  items: { productId: string; sku: string; name: string; unitPrice: number; quantity: number; lineTotal: number }[];
+  subtotal: number;
+  shippingCost: number;
+  total: number;
+  currency: string;
+  shippingAddress: Address;
+  shippingMethod: ShippingMethod;
+  payment?: { status: string; brand?: string; last4?: string };
+  shipment?: { carrier: string; trackingNumber: string };
+  history: { status: OrderStatus; at: string; reason?: string }[];
+  failureReason?: string;
+  createdAt: string;
+}
+
+export interface Shipment {
+  carrier: string;
+  trackingNumber: string;
+  status: string;
+  estimatedDays: number;
+  history: { status: string; at: string }[];
+}
+
+export interface Notification {
+  id: string;
+  kind: string;
+  title: string;
+  body: string;
+  occurredAt: string;
+}
+
+/** The error shape of every failed answer (docs/api.md, "Errors"). */
+export interface ErrorBody {
+  name?: string;
+  message: string;
+  code: number;
+  type: string;
+  data?: unknown;
+}
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+  type?: string;
+}
