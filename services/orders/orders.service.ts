@@ -100,6 +100,26 @@ function deadlineOf(ctx: ShopContext<unknown>): number {
   return Date.now() + Math.max(0, timeout - ANSWER_MARGIN_MS);
 }
 
+interface AdminListParams {
+  page: number;
+  pageSize: number;
+  status?: OrderStatus | null;
+  email?: string;
+  from?: Date;
+  to?: Date;
+}
+
+/** The store query of the admin's order filters. */
+export function adminOrderQuery({ status, email, from, to }: AdminListParams): Record<string, unknown> {
+  if (from && to && from >= to) throw unprocessable("'to' must be after 'from'", [{ type: "dateRange", field: "to", message: "'to' must be after 'from'" }]);
+  const createdAt = { ...(from ? { $gte: from.toISOString() } : {}), ...(to ? { $lt: to.toISOString() } : {}) };
+  return {
+    ...(status ? { status } : {}),
+    ...(email ? { "customer.email": email.toLowerCase() } : {}),
+    ...(from || to ? { createdAt } : {}),
+  };
+}
+
 const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = {
   name: "orders",
   mixins: [DbMixin({ collection: "orders", indexes: ORDER_INDEXES }), OutboxMixin({ database: "orders", payloadOf: (entry, changed) => announcementOf(changed as unknown as OrderDoc, entry.event) })],
@@ -165,10 +185,19 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
       rest: "GET /admin/orders",
       roles: ["admin"],
       retryPolicy: { enabled: true },
-      params: { ...PAGE_PARAMS, status: STATUS_FILTER_RULE, $$strict: "remove" },
-      async handler(this: OrdersThis, ctx: ShopContext<{ page: number; pageSize: number; status?: OrderStatus | null }>) {
-        const { page, pageSize, status } = ctx.params;
-        const { rows, total } = await this.book.page(status ? { status } : {}, page, pageSize);
+      params: {
+        ...PAGE_PARAMS,
+        status: STATUS_FILTER_RULE,
+        // The buyer's email as stored with the order, matched whole (case-insensitive).
+        email: { type: "email", optional: true, max: 254 },
+        // Placed on or after `from`, before `to` (ISO 8601 dates or times).
+        from: { type: "date", convert: true, optional: true },
+        to: { type: "date", convert: true, optional: true },
+        $$strict: "remove",
+      },
+      async handler(this: OrdersThis, ctx: ShopContext<AdminListParams>) {
+        const { page, pageSize } = ctx.params;
+        const { rows, total } = await this.book.page(adminOrderQuery(ctx.params), page, pageSize);
         return toPage(rows.map(publicOrder), total, page, pageSize);
       },
     },

@@ -14,8 +14,8 @@ import { LoginLimiter, MemoryFailureStore, RedisFailureStore, type LoginLimit } 
 import { adminCredentials, authUser, publicUser, PASSWORD_MIN_LENGTH, type PublicUser } from "./users";
 import { addressRule, type Address } from "../../contracts/address";
 import type { AuthUser, ShopContext, ShopSettings } from "../../types/moleculer";
-import { PAGE_PARAMS } from "../../contracts/paging";
-import { toPage } from "../../contracts/paging";
+import { PAGE_PARAMS, toPage } from "../../contracts/paging";
+import { USER_ID_RULE } from "../../contracts/ids";
 
 interface UsersSettings extends ShopSettings {
   loginLimit: LoginLimit;
@@ -27,6 +27,8 @@ interface UsersVars {
 }
 
 interface UsersMethods extends OutboxMethods {
+  /** Disables or enables an account; answers the user. A disabled account's tokens stop at the next resolution. */
+  setDisabled(id: string, disabled: boolean): Promise<PublicUser>;
   session(doc: Record<string, any>): Promise<{ user: PublicUser; token: string }>;
   caller(ctx: ShopContext<unknown>): AuthUser;
   /** Throws 429 while `email` is locked out by failed logins. */
@@ -175,6 +177,26 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
       },
     },
 
+    disable: {
+      rest: "POST /users/:id/disable",
+      roles: ["admin"],
+      params: { id: USER_ID_RULE, $$strict: "remove" },
+      handler(this: UsersThis, ctx: ShopContext<{ id: string }>) {
+        // An admin cannot lock themself out (and with it, maybe the last admin).
+        if (ctx.meta.user?.id === ctx.params.id) throw conflict("You cannot disable your own account", "OWN_ACCOUNT");
+        return this.setDisabled(ctx.params.id, true);
+      },
+    },
+
+    enable: {
+      rest: "POST /users/:id/enable",
+      roles: ["admin"],
+      params: { id: USER_ID_RULE, $$strict: "remove" },
+      handler(this: UsersThis, ctx: ShopContext<{ id: string }>) {
+        return this.setDisabled(ctx.params.id, false);
+      },
+    },
+
     resolveToken: {
       visibility: "public",
       params: { token: { type: "string", min: 1, max: 4096 } },
@@ -191,6 +213,12 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
   },
 
   methods: {
+    async setDisabled(this: UsersThis, id: string, disabled: boolean) {
+      const updated = await this.updateWhere({ _id: id }, { $set: { disabled, updatedAt: now() } });
+      if (!updated) throw notFound("User");
+      return publicUser(updated);
+    },
+
     async session(this: UsersThis, doc: Record<string, any>) {
       const user = publicUser(doc);
       return { user, token: await signToken(user.id, this.jwtKey, config.jwtTtlSec) };
