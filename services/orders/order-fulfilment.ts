@@ -80,7 +80,7 @@ export function fulfilmentActions(): Actions {
       params: { id: ORDER_ID_RULE, $$strict: "remove" },
       async handler(this: OrdersHost, ctx: ShopContext<{ id: string }>) {
         let order: OrderDoc | null = await this.ownOrder(ctx);
-        const reason = "cancelled by the customer";
+        const reason = order?.userId === ctx.meta.user?.id ? "cancelled by the customer" : "cancelled by the shop";
         const deadline = Date.now() + CANCEL_WAIT_MS;
         for (;;) {
           if (!order) throw notFound("Order", { id: ctx.params.id });

@@ -123,6 +123,11 @@ export function announcementOf(doc: OrderDoc, event: string) {
   return orderEventPayload(doc, change?.reason);
 }
 
+/** An order as the shop's staff see it: what its owner sees, and who the owner is. */
+export function adminOrder(doc: OrderDoc) {
+  return { ...publicOrder(doc), ...(doc.customer ? { customer: { email: doc.customer.email, ...(doc.customer.name ? { name: doc.customer.name } : {}) } } : {}) };
+}
+
 /** What every order event carries: who and what for routing, the order as its owner sees it. */
 export function orderEventPayload(doc: OrderDoc, reason?: string) {
   return {

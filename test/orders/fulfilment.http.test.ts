@@ -166,4 +166,25 @@ describe("isolation between users", () => {
     expect(res.body.rows.map((o) => o.id)).toContain(order.id);
     expect((await shop.http.get("/admin/orders?status=lost", { token: admin })).status).toBe(422);
   });
+
+  it("filters admins' lists by the buyer's email and the placement dates", async () => {
+    const { order } = await paidOrder();
+    const listed = await shop.http.get<{ rows: (PublicOrder & { customer?: { email: string } })[] }>("/admin/orders?pageSize=100", { token: admin });
+    const email = listed.body.rows.find((o) => o.id === order.id)?.customer?.email ?? "";
+    expect(email).toMatch(/@example\.com$/);
+    const byEmail = await shop.http.get<{ rows: PublicOrder[] }>(`/admin/orders?email=${encodeURIComponent(email.toUpperCase())}`, { token: admin });
+    expect(byEmail.body.rows.map((o) => o.id)).toEqual([order.id]);
+    const since = new Date(Date.parse(order.createdAt) + 1).toISOString();
+    const later = await shop.http.get<{ rows: PublicOrder[] }>(`/admin/orders?pageSize=100&from=${since}`, { token: admin });
+    expect(later.body.rows.map((o) => o.id)).not.toContain(order.id);
+    expect((await shop.http.get<{ data: { field: string }[] }>(`/admin/orders?from=${since}&to=${order.createdAt}`, { token: admin })).status).toBe(422);
+  });
+
+  it("lets an admin read and cancel any customer's order: the shop cancelled it, refunded and restocked", async () => {
+    const { product, order } = await paidOrder();
+    expect((await shop.http.get<PublicOrder>(`/orders/${order.id}`, { token: admin })).body.id).toBe(order.id);
+    const res = await shop.http.post<PublicOrder>(`/orders/${order.id}/cancel`, undefined, { token: admin });
+    expect(res.body).toMatchObject({ id: order.id, status: "cancelled", payment: { status: "refunded" }, failureReason: "cancelled by the shop" });
+    expect(await shop.levels(product.id)).toEqual({ stock: 10, reserved: 0 });
+  });
 });
