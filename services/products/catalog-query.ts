@@ -6,7 +6,7 @@
 
 import { PRODUCT_FIELDS } from "./product-model";
 
-export const SORTS = ["price", "-price", "name", "-name", "createdAt", "-createdAt"] as const;
+export const SORTS = ["price", "-price", "name", "-name", "createdAt", "-createdAt", "stock", "-stock"] as const;
 export type CatalogSort = (typeof SORTS)[number];
 
 export const DEFAULT_SORT: CatalogSort = "-createdAt";
