@@ -70,7 +70,7 @@ export interface AdminProduct extends Product {
   archived?: boolean;
 }
 
-export type ProductFields = Pick<AdminProduct, "sku" | "name" | "description" | "category" | "price"> & { weightGrams: number };
+export type ProductFields = Pick<AdminProduct, "sku" | "name" | "description" | "category" | "price"> & { weightGrams?: number };
 
 export interface AdminUser extends User {
   role: "customer" | "admin";
