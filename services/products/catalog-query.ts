@@ -7,7 +7,7 @@
 import { PRODUCT_FIELDS } from "./product-model";
 import { DISPLAY_CURRENCY_PARAM } from "../../contracts/money-display";
 
-export const SORTS = ["price", "-price", "name", "-name", "createdAt", "-createdAt"] as const;
+export const SORTS = ["price", "-price", "name", "-name", "createdAt", "-createdAt", "stock", "-stock"] as const;
 export type CatalogSort = (typeof SORTS)[number];
 
 /** The default when `q` is given: best match first (services/products/catalog-search.ts). */

@@ -273,9 +273,10 @@ function catalogActions(): ProductsActions {
         id: PRODUCT_ID_RULE,
         delta: { type: "number", integer: true, min: -MAX_STOCK, max: MAX_STOCK, notEqual: 0, optional: true },
         set: { type: "number", integer: true, min: 0, max: MAX_STOCK, optional: true },
+        reason: { type: "string", trim: true, max: 200, optional: true },
         $$strict: "remove",
       },
-      async handler(this: ProductsThis, ctx: ShopContext<{ id: string; delta?: number | null; set?: number | null }>) {
+      async handler(this: ProductsThis, ctx: ShopContext<{ id: string; delta?: number | null; set?: number | null; reason?: string | null }>) {
         const { id } = ctx.params;
         // An optional field may arrive as null: that is "not sent".
         const delta = ctx.params.delta ?? undefined;
@@ -286,6 +287,8 @@ function catalogActions(): ProductsActions {
         }
         const { doc, before } = await this.adjust(id, delta !== undefined ? { delta } : { set: set as number });
         this.stockMoved(ctx, doc, before);
+        // The audit trail of a manual change: who, what, and the operator's reason (the console asks for one).
+        this.logger.info("Stock of %s changed from %d to %d by %s: %s", doc.sku, before, doc.stock, ctx.meta.user?.id ?? "unknown", ctx.params.reason || "no reason given");
         return adminProduct(doc);
       },
     },

@@ -142,7 +142,7 @@ describe("GET /api/products", () => {
     expect(names((await client.get("/api/products?category=fixtures")).body)).toEqual(["Gamma Mug", "Beta Kettle", "Alpha Lamp"]);
   });
 
-  it.each(["stock", "-_id", "reserved", "price,name"])("rejects sort=%s, naming sort", async (sort) => {
+  it.each(["-_id", "reserved", "-reserved", "price,name"])("rejects sort=%s, naming sort", async (sort) => {
     const res = await client.get(`/api/products?sort=${encodeURIComponent(sort)}`);
     expect(res.status).toBe(422);
     expect(fieldsOf(res.body)).toEqual(["sort"]);
@@ -406,6 +406,17 @@ describe("POST /api/products/:id/stock", () => {
       expect(res.status).toBe(422);
       expect(fieldsOf(res.body).some((f) => f === "delta" || f === "set")).toBe(true);
     }
+  });
+
+  it("takes an optional reason of up to 200 characters, and names it when it is longer", async () => {
+    const product = await create({ stock: 10 });
+    const counted = await client.post<Product>(`/api/products/${product.id}/stock`, { set: 8, reason: "counted on the shelf" }, admin);
+    expect(counted.status).toBe(200);
+    expect(counted.body.stock).toBe(8);
+    const long = await client.post(`/api/products/${product.id}/stock`, { delta: 1, reason: "x".repeat(201) }, admin);
+    expect(long.status).toBe(422);
+    expect(fieldsOf(long.body)).toContain("reason");
+    expect((await client.get<Product>(`/api/products/${product.id}`)).body.stock).toBe(8);
   });
 
   it("is 404 for unknown and archived products", async () => {

@@ -52,6 +52,8 @@ describe("buildCatalogQuery", () => {
 
   it("sorts by the chosen field, then by id for a stable order", () => {
     expect(buildCatalogQuery({ sort: "-price" }).sort).toEqual(["-price", "_id"]);
+    // The console's "low stock first".
+    expect(buildCatalogQuery({ sort: "stock" }).sort).toEqual(["stock", "_id"]);
   });
 
   it("turns page and pageSize into limit and offset, never above 100 a page", () => {

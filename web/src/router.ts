@@ -4,7 +4,7 @@
  */
 import { reactive } from "vue";
 
-export type RouteName = "catalog" | "product" | "cart" | "checkout" | "signin" | "orders" | "order" | "notifications" | "notFound";
+export type RouteName = "catalog" | "product" | "cart" | "checkout" | "signin" | "orders" | "order" | "notifications" | "admin" | "notFound";
 
 export interface Route {
   name: RouteName;
@@ -22,6 +22,8 @@ const PATTERNS: [RouteName, RegExp][] = [
   ["orders", /^\/orders$/],
   ["order", /^\/orders\/(?<id>[^/]+)$/],
   ["notifications", /^\/notifications$/],
+  // The operator console (web/src/admin/): /admin, /admin/orders, /admin/orders/<id>...
+  ["admin", /^\/admin(?:\/(?<section>[a-z]+)(?:\/(?<id>[^/]+))?)?\/?$/],
 ];
 
 export function match(path: string, search: string): Route {

@@ -51,6 +51,7 @@ export interface User {
   id: string;
   email: string;
   name: string;
+  role?: "customer" | "admin";
   address?: Address;
 }
 
