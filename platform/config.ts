@@ -6,6 +6,7 @@
 import path from "node:path";
 import { parseFaultRules, type FaultRule } from "./fault-rules";
 import { isCountryCode } from "../contracts/countries";
+import { parseTrustProxy, TrustProxyError, type TrustProxy } from "./client-address";
 
 export type Env = Record<string, string | undefined>;
 
@@ -32,6 +33,8 @@ export interface PlatformConfig {
   bodyLimit: string;
   authCacheTtlMs: number;
   authRateLimit: number;
+  /** Which X-Forwarded-For entry names the client (TRUST_PROXY); none: the socket's peer. */
+  trustProxy: TrustProxy;
   jwtSecret: string | undefined;
   jwtTtlSec: number;
   adminEmail: string;
@@ -155,6 +158,15 @@ function jetstreamReplicas(env: Env): number {
   return replicas;
 }
 
+function trustProxy(env: Env): TrustProxy {
+  try {
+    return parseTrustProxy(env.TRUST_PROXY);
+  } catch (err) {
+    if (err instanceof TrustProxyError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
 const STRATEGIES = ["RoundRobin", "Random", "CpuUsage", "Latency", "Shard"];
 const TRACING_EXPORTERS = ["Console", "Zipkin", "Jaeger", "Event", "Datadog", "NewRelic"];
 
@@ -195,6 +207,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     bodyLimit: env.BODY_LIMIT || "256kb",
     authCacheTtlMs: integer(env, "AUTH_CACHE_TTL", 5_000),
     authRateLimit: integer(env, "AUTH_RATE_LIMIT", 20, 1),
+    trustProxy: trustProxy(env),
     jwtSecret: env.JWT_SECRET || undefined,
     jwtTtlSec: integer(env, "JWT_TTL", 3600, 1),
     adminEmail: env.ADMIN_EMAIL || "admin@shop.local",

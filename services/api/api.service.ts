@@ -13,6 +13,7 @@ import { config } from "../../platform/config";
 import { createdLocation } from "./created-locations";
 import { bodyParserError, httpParseError, toPublicError } from "../../platform/public-error";
 import { TtlCache } from "../../platform/ttl-cache";
+import { clientAddress, type TrustProxy } from "../../platform/client-address";
 import { authDecision, parseBearer } from "./access";
 import { readiness, servicesWithoutRoutes } from "./readiness";
 import { platformServiceNames } from "./platform-services";
@@ -191,6 +192,8 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     logResponseData: null,
     /** Per client address, on the routes that guess passwords (login, register). */
     authRateLimit: { window: 60_000, limit: config.authRateLimit },
+    /** Which forwarded address to believe (TRUST_PROXY): moleculer-web's default key is X-Forwarded-For as sent, which a client picks. */
+    trustProxy: config.trustProxy,
     onError(this: Service, req: GatewayRequest, res: ServerResponse, err: Error) {
       const body = toPublicError(err);
       // moleculer-web's own 503 for a route whose service has no node names nothing: name the service, as for any call.
@@ -214,9 +217,10 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
   merged(schema: ServiceSchema) {
     const settings = schema.settings as ShopSettings;
     const rateLimit = settings.authRateLimit as { window: number; limit: number };
+    const trust = settings.trustProxy as TrustProxy;
     // Named: moleculer-web keeps only one of two unnamed routes with the same path.
     settings.routes = [
-      { ...API_ROUTE, name: "auth", whitelist: RATE_LIMITED_ACTIONS, rateLimit: { ...rateLimit, headers: true } },
+      { ...API_ROUTE, name: "auth", whitelist: RATE_LIMITED_ACTIONS, rateLimit: { ...rateLimit, headers: true, key: (req: IncomingMessage) => clientAddress(req, trust) } },
       { ...API_ROUTE, name: "api", blacklist: RATE_LIMITED_ACTIONS },
       // Static pages read no body: no parser (moleculer-web's default one would turn a body it cannot read into a 500).
       { name: "docs", path: "/api/docs", mappingPolicy: "restrict", bodyParsers: false, aliases: { "GET /": docsPage, "GET /:file": docsAsset } },

@@ -3,6 +3,7 @@
  * a per-account limit on failed logins in the users service, and
  * moleculer-web's per-address limit on the auth routes.
  */
+import { parseTrustProxy } from "../../platform/client-address";
 import { registerUser, startUsersPlatform, uniqueEmail, type Session, type UsersPlatform } from "./helpers";
 
 type ErrorBody = { code: number; type: string; data?: { retryAfter?: number } };
@@ -99,3 +100,34 @@ describe("per-address limit on the auth routes (moleculer-web)", () => {
     expect((await platform.http.get("/users/me", { token })).status).toBe(200);
   });
 });
+
+describe("the per-address limit takes the address from the socket, not from what the client sends", () => {
+  it("limits a client that sends a new X-Forwarded-For value with each request", async () => {
+    const platform = await startUsersPlatform({ authRateLimit: { window: 60_000, limit: 3 } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await platform.http.post("/auth/login", { email: uniqueEmail(), password: "wrong-password" }, { headers: { "x-forwarded-for": `198.51.100.${i + 1}` } });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+    } finally {
+      await platform.stop();
+    }
+  });
+
+  it("believes the entry the trusted proxy appended (TRUST_PROXY=1): two clients behind one ingress are limited apart", async () => {
+    const platform = await startUsersPlatform({ authRateLimit: { window: 60_000, limit: 2 }, trustProxy: parseTrustProxy("1") });
+    try {
+      const from = (client: string, forged = "1.2.3.4") =>
+        platform.http.post("/auth/login", { email: uniqueEmail(), password: "wrong-password" }, { headers: { "x-forwarded-for": `${forged}, ${client}` } });
+      expect((await from("203.0.113.1", "1.1.1.1")).status).toBe(401);
+      expect((await from("203.0.113.1", "2.2.2.2")).status).toBe(401);
+      expect((await from("203.0.113.1", "3.3.3.3")).status).toBe(429);
+      expect((await from("203.0.113.2")).status).toBe(401);
+    } finally {
+      await platform.stop();
+    }
+  });
+});
+
