@@ -23,6 +23,8 @@ export interface ShopMeta {
   user?: AuthUser;
   /** Set by the gateway from the request's headers. */
   idempotencyKey?: string;
+  /** The client's address as TRUST_PROXY lets the gateway know it (platform/client-address.ts). */
+  clientAddress?: string;
   $statusCode?: number;
   $statusMessage?: string;
   $responseType?: string;

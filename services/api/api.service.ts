@@ -106,7 +106,9 @@ const API_ROUTE = {
   authorization: true,
   bodyParsers: { json: { strict: true, limit: config.bodyLimit }, urlencoded: false },
   use: [bodyErrors, withoutProtoKeys],
-  onBeforeCall(ctx: Context<unknown, ShopMeta>, _route: unknown, req: IncomingMessage) {
+  onBeforeCall(this: Service<ShopSettings>, ctx: Context<unknown, ShopMeta>, _route: unknown, req: IncomingMessage) {
+    // For limits kept by the services (login attempts per account and address).
+    ctx.meta.clientAddress = clientAddress(req, this.settings.trustProxy as TrustProxy);
     const key = req.headers["idempotency-key"];
     if (typeof key === "string" && IDEMPOTENCY_KEY.test(key)) ctx.meta.idempotencyKey = key;
   },

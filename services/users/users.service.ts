@@ -10,7 +10,7 @@ import { config } from "../../platform/config";
 import { conflict, notFound, tooManyRequests, unauthorized, unavailable, unprocessable } from "../../platform/errors";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./password";
 import { loadJwtKey, signToken, verifyToken, type JwtKey } from "./jwt";
-import { LoginLimiter, MemoryFailureStore, RedisFailureStore, type LoginLimit } from "./login-failures";
+import { AttemptRefused, LoginLimiter, MemoryFailureStore, RedisFailureStore, type LoginLimit } from "./login-failures";
 import { adminCredentials, authUser, publicUser, PASSWORD_MIN_LENGTH, type PublicUser } from "./users";
 import { addressRule, type Address } from "../../contracts/address";
 import type { AuthUser, ShopContext, ShopSettings } from "../../types/moleculer";
@@ -29,9 +29,9 @@ interface UsersVars {
 interface UsersMethods extends OutboxMethods {
   session(doc: Record<string, any>): Promise<{ user: PublicUser; token: string }>;
   caller(ctx: ShopContext<unknown>): AuthUser;
-  /** Throws 429 while `email` is locked out by failed logins. */
-  assertNotLocked(email: string): Promise<void>;
-  recordFailure(email: string): Promise<void>;
+  /** Counts a password attempt on `email` before it is checked; throws 429 once over the limit (login-failures.ts). */
+  claimAttempt(ctx: ShopContext<unknown>, email: string): Promise<void>;
+  attemptSucceeded(ctx: ShopContext<unknown>, email: string): Promise<void>;
   checkPassword(doc: Record<string, any>, password: string): Promise<boolean>;
   bootstrapAdmin(): Promise<void>;
 }
@@ -49,6 +49,9 @@ const nameRule = { type: "string", trim: true, min: 1, max: 100 } as const;
 
 const now = () => new Date().toISOString();
 
+/** Calls from inside the cluster carry no client address: they share one, "internal". */
+const addressOf = (ctx: ShopContext<unknown>) => ctx.meta.clientAddress ?? "internal";
+
 const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, UsersVars> = {
   name: "users",
   // No generated moleculer-db actions: they would return the stored document, hash included,
@@ -57,7 +60,7 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
 
   settings: {
     rest: "/",
-    loginLimit: { maxFailures: 10, windowSec: 15 * 60 },
+    loginLimit: { maxFailures: 10, windowSec: 15 * 60, knownAddressDays: 30 },
   },
 
   actions: {
@@ -71,6 +74,7 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
         // The unique index decides between concurrent registrations of one email: 409 for the loser.
         const doc = await this.insertEntity({ email, name, role: "customer", passwordHash: await hashPassword(password), createdAt: at, updatedAt: at }, "email");
         const session = await this.session(doc);
+        await this.limiter.remember(email, addressOf(ctx)).catch((err: Error) => this.logger.warn(`Address of a registration not remembered: ${err.message}`));
         try {
           // Durable (outbox -> JetStream): the welcome mail must not depend on notifications being up.
           await this.publishDurable("user.registered", { id: session.user.id, email: session.user.email, name: session.user.name }, ctx);
@@ -89,15 +93,12 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
       params: { $$strict: "remove", email: emailRule, password: { type: "string", min: 1, max: 200 } },
       async handler(this: UsersThis, ctx: ShopContext<LoginParams>) {
         const { email, password } = ctx.params;
-        await this.assertNotLocked(email);
+        await this.claimAttempt(ctx, email);
         const doc = await this.adapter.findOne({ email });
         // An unknown email costs a scrypt too (against a dummy hash): the time does not tell it apart.
         const ok = doc ? await this.checkPassword(doc, password) : await verifyPassword(password, await dummyHash()).then(() => false);
-        if (!doc || !ok || doc.disabled) {
-          await this.recordFailure(email);
-          throw unauthorized("Invalid email or password", "INVALID_CREDENTIALS");
-        }
-        await this.limiter.succeeded(email).catch((err: Error) => this.logger.warn(`Login failures of an account not reset: ${err.message}`));
+        if (!doc || !ok || doc.disabled) throw unauthorized("Invalid email or password", "INVALID_CREDENTIALS");
+        await this.attemptSucceeded(ctx, email);
         return this.session(this.adapter.afterRetrieveTransformID(doc, "id"));
       },
     },
@@ -138,11 +139,11 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
           if (currentPassword === undefined) {
             throw unprocessable("currentPassword is required to change the password", [{ field: "currentPassword", message: "The 'currentPassword' field is required to change the password.", type: "required" }]);
           }
-          await this.assertNotLocked(doc.email);
+          await this.claimAttempt(ctx, doc.email);
           if (!(await this.checkPassword(doc, currentPassword))) {
-            await this.recordFailure(doc.email);
             throw unprocessable("currentPassword is wrong", [{ field: "currentPassword", message: "The 'currentPassword' field does not match the current password.", type: "currentPassword" }]);
           }
+          await this.attemptSucceeded(ctx, doc.email);
           set.passwordHash = await hashPassword(password);
           filter.passwordHash = doc.passwordHash;
         }
@@ -202,17 +203,19 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
       return ctx.meta.user;
     },
 
-    async assertNotLocked(this: UsersThis, email: string) {
-      const seconds = await this.limiter.retryAfter(email).catch((err: Error) => {
+    async claimAttempt(this: UsersThis, ctx: ShopContext<unknown>, email: string) {
+      try {
+        await this.limiter.claim(email, addressOf(ctx));
+      } catch (err) {
+        if (err instanceof AttemptRefused) throw tooManyRequests("Too many failed logins for this account, try again later", err.retryAfterSec);
         // Without the counters the limit cannot hold: refuse logins rather than allow unlimited guessing.
-        this.logger.warn(`Login failure counters unreachable: ${err.message}`);
+        this.logger.warn(`Login attempt counters unreachable: ${(err as Error).message}`);
         throw unavailable("Login is unavailable, try again later");
-      });
-      if (seconds > 0) throw tooManyRequests("Too many failed logins for this account, try again later", seconds);
+      }
     },
 
-    async recordFailure(this: UsersThis, email: string) {
-      await this.limiter.failed(email).catch((err: Error) => this.logger.warn(`A failed login was not counted: ${err.message}`));
+    async attemptSucceeded(this: UsersThis, ctx: ShopContext<unknown>, email: string) {
+      await this.limiter.succeeded(email, addressOf(ctx)).catch((err: Error) => this.logger.warn(`Login attempts of an account not reset: ${err.message}`));
     },
 
     /** Verifies, and upgrades a hash made with older scrypt parameters while the password is at hand. */

@@ -39,13 +39,13 @@ export function uniqueEmail(prefix = "user"): string {
   return `${prefix}-${randomBytes(4).toString("hex")}@example.com`;
 }
 
-export async function registerUser(http: ApiClient, overrides: { email?: string; password?: string; name?: string } = {}): Promise<Session> {
+export async function registerUser(http: ApiClient, overrides: { email?: string; password?: string; name?: string } = {}, headers?: Record<string, string>): Promise<Session> {
   const password = overrides.password ?? `pw-${randomBytes(6).toString("hex")}`;
   const res = await http.post<{ user: PublicUser; token: string }>("/auth/register", {
     email: overrides.email ?? uniqueEmail(),
     password,
     name: overrides.name ?? "Test User",
-  });
+  }, { headers });
   if (res.status !== 201) throw new Error(`register answered ${res.status}: ${res.text}`);
   return { ...res.body, password };
 }

@@ -1,4 +1,4 @@
-import { LoginLimiter, MemoryFailureStore, RedisFailureStore, type FailureStore } from "../../services/users/login-failures";
+import { AttemptRefused, LoginLimiter, MemoryFailureStore, RedisFailureStore, type FailureStore } from "../../services/users/login-failures";
 import { startRedisServer, type RedisServer } from "../support/redis-server";
 
 /** What both stores promise, run against each. */
@@ -122,26 +122,42 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000) {
   }
 }
 
-describe("LoginLimiter: 10 failures in 15 minutes lock an account", () => {
+describe("LoginLimiter: 10 attempts per account in 15 minutes, claimed before the password is checked", () => {
   let limiter: LoginLimiter;
   beforeEach(() => {
-    limiter = new LoginLimiter(new MemoryFailureStore(), { maxFailures: 10, windowSec: 900 });
+    limiter = new LoginLimiter(new MemoryFailureStore(), { maxFailures: 10, windowSec: 900, knownAddressDays: 30 });
+  });
+  const refusal = (promise: Promise<void>) => promise.then(() => null, (err: unknown) => err);
+
+  it("lets an address try ten times, then says how long to wait", async () => {
+    for (let i = 0; i < 10; i++) await limiter.claim("a@example.com", "203.0.113.1");
+    const refused = await refusal(limiter.claim("a@example.com", "203.0.113.1"));
+    expect(refused).toBeInstanceOf(AttemptRefused);
+    expect((refused as AttemptRefused).retryAfterSec).toBeGreaterThan(0);
+    expect((refused as AttemptRefused).retryAfterSec).toBeLessThanOrEqual(900);
+    await expect(limiter.claim("b@example.com", "203.0.113.1")).resolves.toBeUndefined();
   });
 
-  it("lets an account try until its tenth failure, then says how long to wait", async () => {
-    for (let i = 0; i < 9; i++) await limiter.failed("a@example.com");
-    await expect(limiter.retryAfter("a@example.com")).resolves.toBe(0);
-    await limiter.failed("a@example.com");
-    const wait = await limiter.retryAfter("a@example.com");
-    expect(wait).toBeGreaterThan(0);
-    expect(wait).toBeLessThanOrEqual(900);
-    await expect(limiter.retryAfter("b@example.com")).resolves.toBe(0);
+  it("claims atomically: of 100 concurrent attempts on one account, ten go on", async () => {
+    const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => refusal(limiter.claim("a@example.com", `198.51.100.${i}`))));
+    expect(outcomes.filter((o) => o === null)).toHaveLength(10);
   });
 
-  it("forgets the failures of an account that logs in", async () => {
-    for (let i = 0; i < 9; i++) await limiter.failed("a@example.com");
-    await limiter.succeeded("a@example.com");
-    for (let i = 0; i < 9; i++) await limiter.failed("a@example.com");
-    await expect(limiter.retryAfter("a@example.com")).resolves.toBe(0);
+  it("gives addresses rotating on one account ten attempts in all", async () => {
+    for (let i = 0; i < 10; i++) await limiter.claim("a@example.com", `198.51.100.${i}`);
+    expect(await refusal(limiter.claim("a@example.com", "198.51.100.200"))).toBeInstanceOf(AttemptRefused);
+  });
+
+  it("lets the owner in from an address the account logged in from, whatever strangers did", async () => {
+    await limiter.claim("a@example.com", "203.0.113.1");
+    await limiter.succeeded("a@example.com", "203.0.113.1");
+    for (let i = 0; i < 20; i++) await refusal(limiter.claim("a@example.com", `198.51.100.${i}`));
+    await expect(limiter.claim("a@example.com", "203.0.113.1")).resolves.toBeUndefined();
+  });
+
+  it("forgets an address's attempts once it logs in", async () => {
+    for (let i = 0; i < 10; i++) await limiter.claim("a@example.com", "203.0.113.1");
+    await limiter.succeeded("a@example.com", "203.0.113.1");
+    for (let i = 0; i < 10; i++) await limiter.claim("a@example.com", "203.0.113.1");
   });
 });

@@ -131,3 +131,33 @@ describe("the per-address limit takes the address from the socket, not from what
   });
 });
 
+describe("guesses at one account, tried concurrently and from many addresses", () => {
+  let platform: UsersPlatform;
+  beforeAll(async () => {
+    // One proxy hop: X-Forwarded-For's last entry plays the client's address.
+    platform = await startUsersPlatform({ trustProxy: parseTrustProxy("1") });
+  });
+  afterAll(() => platform.stop());
+
+  const loginFrom = (address: string, email: string, password: string) =>
+    platform.http.post<ErrorBody>("/auth/login", { email, password }, { headers: { "x-forwarded-for": address } });
+
+  it(`checks at most ${MAX_FAILURES} of 100 concurrent wrong passwords; the others get 429`, async () => {
+    const { user } = await registerUser(platform.http);
+    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => loginFrom(`198.51.100.${i + 1}`, user.email, `wrong-${i}-password`)));
+    const statuses = answers.map((res) => res.status);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(MAX_FAILURES);
+    expect(statuses.filter((status) => status !== 401).every((status) => status === 429)).toBe(true);
+  });
+
+  it("keeps strangers' guesses from locking the owner out of an address they logged in from", async () => {
+    const owner = "203.0.113.10";
+    const { user, password } = await registerUser(platform.http, {}, { "x-forwarded-for": owner });
+    for (let i = 0; i < 2 * MAX_FAILURES; i++) await loginFrom(`198.51.100.${i + 1}`, user.email, `wrong-${i}-password`);
+    // The limit still holds for everyone else, even with the right password...
+    expect((await loginFrom("198.51.100.250", user.email, password)).status).toBe(429);
+    // ...but not for the owner where they registered and log in.
+    expect((await loginFrom(owner, user.email, password)).status).toBe(200);
+  });
+});
+
