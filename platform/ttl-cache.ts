@@ -28,6 +28,11 @@ export class TtlCache<V> {
     this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
   }
 
+  /** Drops every entry whose value matches (a walk over all of them: for rare events, not per request). */
+  deleteWhere(matches: (value: V) => boolean): void {
+    for (const [key, entry] of this.entries) if (matches(entry.value)) this.entries.delete(key);
+  }
+
   clear(): void {
     this.entries.clear();
   }

@@ -17,6 +17,9 @@ export interface AuthUser {
   email: string;
   name: string;
   role: Role;
+  /** The token's id (`jti`) and expiry (epoch seconds): what a logout revokes. */
+  tokenId?: string;
+  tokenExpiresAt?: number;
 }
 
 export interface ShopMeta {

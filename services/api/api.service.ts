@@ -284,6 +284,14 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     },
   },
 
+  events: {
+    // users ended tokens (logout, password change): this node stops answering from its cache at once, not within AUTH_CACHE_TTL.
+    "users.tokensRevoked"(this: Service & GatewayVars, ctx: Context<{ userId?: unknown; tokenId?: unknown }>) {
+      const { userId, tokenId } = ctx.params;
+      this.tokenCache.deleteWhere((user) => user.id === userId && (tokenId === undefined || user.tokenId === tokenId));
+    },
+  },
+
   methods: {
     /** moleculer-web's rebuild of a route, plus the routes of services that are gone for now (503 rather than 404). */
     regenerateAutoAliases(this: Service & GatewayVars, route: unknown) {

@@ -10,6 +10,7 @@ import { config } from "../../platform/config";
 import { conflict, notFound, tooManyRequests, unauthorized, unavailable, unprocessable } from "../../platform/errors";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./password";
 import { loadJwtKey, signToken, verifyToken, type JwtKey } from "./jwt";
+import { isRevoked, revocationOf, tokenVersionOf, REVOKED_TOKENS_KEPT, TOKENS_REVOKED_EVENT } from "./sessions";
 import { AttemptRefused, LoginLimiter, MemoryFailureStore, RedisFailureStore, type LoginLimit } from "./login-failures";
 import { adminCredentials, authUser, publicUser, PASSWORD_MIN_LENGTH, type PublicUser } from "./users";
 import { addressRule, type Address } from "../../contracts/address";
@@ -42,6 +43,7 @@ interface RegisterParams { email: string; password: string; name: string }
 interface LoginParams { email: string; password: string }
 interface UpdateParams { name?: string; address?: Address; password?: string; currentPassword?: string }
 interface ListParams { page: number; pageSize: number }
+interface LogoutParams { all: boolean }
 
 const emailRule = { type: "email", mode: "precise", normalize: true, max: 254 } as const;
 const newPasswordRule = { type: "string", min: PASSWORD_MIN_LENGTH, max: 200 } as const;
@@ -145,6 +147,8 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
           }
           await this.attemptSucceeded(ctx, doc.email);
           set.passwordHash = await hashPassword(password);
+          // Every token issued before stops: whoever held one may be why the password changes.
+          set.tokenVersion = tokenVersionOf(doc) + 1;
           filter.passwordHash = doc.passwordHash;
         }
         if (Object.keys(set).length === 0) return publicUser(doc);
@@ -153,7 +157,33 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
           // Gone, or its password changed between the check and the write (another session).
           throw (await this.findEntityById(id)) ? conflict("The account changed meanwhile, try again", "CONCURRENT_UPDATE") : notFound("User");
         }
+        if (password !== undefined) ctx.broadcast(TOKENS_REVOKED_EVENT, { userId: id });
         return publicUser(updated);
+      },
+    },
+
+    logout: {
+      rest: "POST /auth/logout",
+      params: { $$strict: "remove", all: { type: "boolean", convert: true, default: false } },
+      async handler(this: UsersThis, ctx: ShopContext<LogoutParams>) {
+        const caller = this.caller(ctx);
+        const doc = await this.findEntityById(caller.id);
+        if (!doc) throw notFound("User");
+        const version = tokenVersionOf(doc);
+        // Tokens from before token ids cannot be named one by one: they go all together.
+        const one = ctx.params.all || !caller.tokenId ? null : revocationOf(caller);
+        const revokedKept = Array.isArray(doc.revokedTokens) ? doc.revokedTokens.length : 0;
+        if (one && revokedKept < REVOKED_TOKENS_KEPT) {
+          await this.updateWhere({ _id: caller.id }, { $push: { revokedTokens: one } });
+        } else {
+          // Everywhere, or one token too many to list: a new version ends them all (and empties the list).
+          // Conditional: of two at once, both still end every older token.
+          const unchanged = doc.tokenVersion === undefined ? { $exists: false } : version;
+          await this.updateWhere({ _id: caller.id, tokenVersion: unchanged }, { $set: { tokenVersion: version + 1, revokedTokens: [] } });
+        }
+        ctx.broadcast(TOKENS_REVOKED_EVENT, { userId: caller.id, tokenId: one ? one.id : undefined });
+        ctx.meta.$statusCode = 204;
+        return null;
       },
     },
 
@@ -182,11 +212,12 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
       // Idempotent (a read): the broker may retry it on a transient failure.
       retryPolicy: { enabled: true },
       async handler(this: UsersThis, ctx: ShopContext<{ token: string }>): Promise<AuthUser> {
-        const { userId } = await verifyToken(ctx.params.token, this.jwtKey);
-        // Looked up on every resolve (the gateway caches for seconds): a deleted or disabled account's token stops here.
-        const doc = await this.findEntityById(userId);
-        if (!doc || doc.disabled) throw unauthorized("Invalid token");
-        return authUser(doc);
+        const claims = await verifyToken(ctx.params.token, this.jwtKey);
+        // Looked up on every resolve (the gateway caches for seconds): the token of a deleted or disabled
+        // account, one issued before a password change or "log out everywhere", or one logged out stops here.
+        const doc = await this.findEntityById(claims.userId);
+        if (!doc || doc.disabled || claims.version !== tokenVersionOf(doc) || isRevoked(doc, claims.tokenId)) throw unauthorized("Invalid token");
+        return { ...authUser(doc), tokenId: claims.tokenId, tokenExpiresAt: claims.expiresAt };
       },
     },
   },
@@ -194,7 +225,7 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
   methods: {
     async session(this: UsersThis, doc: Record<string, any>) {
       const user = publicUser(doc);
-      return { user, token: await signToken(user.id, this.jwtKey, config.jwtTtlSec) };
+      return { user, token: await signToken(user.id, this.jwtKey, config.jwtTtlSec, tokenVersionOf(doc)) };
     },
 
     caller(ctx: ShopContext<unknown>): AuthUser {

@@ -64,7 +64,7 @@ const b64url = (value: unknown) => Buffer.from(typeof value === "string" ? value
 /** Claims of a token the platform would accept, for `userId`, unless overridden. */
 export function claims(userId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
-  return { sub: userId, iss: JWT_ISSUER, aud: JWT_AUDIENCE, iat: now, exp: now + 600, ...overrides };
+  return { sub: userId, iss: JWT_ISSUER, aud: JWT_AUDIENCE, iat: now, exp: now + 600, jti: randomBytes(8).toString("hex"), ver: 0, ...overrides };
 }
 
 /** A compact JWS signed with HMAC (`alg` HS256/HS384/HS512), or unsigned for `alg: none`. */
