@@ -7,12 +7,19 @@ import path from "node:path";
 import { parseFaultRules, type FaultRule } from "./fault-rules";
 import { isCountryCode } from "../contracts/countries";
 import { parseTrustProxy, TrustProxyError, type TrustProxy } from "./client-address";
+import { ConfigError } from "./config-error";
+import { nodeEnvOf, type NodeEnv } from "./environment";
+import { passwordInUrl, refusePlaceholderSecrets } from "./placeholder-secrets";
+
+export { ConfigError };
 
 export type Env = Record<string, string | undefined>;
 
 export interface PlatformConfig {
-  nodeEnv: string;
+  nodeEnv: NodeEnv;
   production: boolean;
+  /** The gateway's listening address (HOST): every interface in production, the loopback elsewhere. */
+  host: string;
   namespace: string;
   nodeID: string | undefined;
   transporter: string | undefined;
@@ -52,6 +59,8 @@ export interface PlatformConfig {
   catalogCache: boolean;
   /** Payment processor behind the payments service (PAYMENT_GATEWAY), by name from services/payments/payment-gateways.ts. */
   paymentGateway: string;
+  /** Production may run the simulated processor only with this set (SIMULATED_PAYMENTS_MOVE_NO_MONEY): a shop that takes no money. */
+  simulatedPaymentsMoveNoMoney: boolean;
   /** Simulated processing time of each call to the simulated gateway, ms. */
   paymentGatewayLatencyMs: number;
   /** Retries of a processor call that failed transiently, before answering 503. */
@@ -97,7 +106,6 @@ export interface PlatformConfig {
   faultRules: FaultRule[];
 }
 
-export class ConfigError extends Error {}
 
 function integer(env: Env, name: string, fallback: number, min = 0): number {
   const raw = env[name];
@@ -171,8 +179,18 @@ const STRATEGIES = ["RoundRobin", "Random", "CpuUsage", "Latency", "Shard"];
 const TRACING_EXPORTERS = ["Console", "Zipkin", "Jaeger", "Event", "Datadog", "NewRelic"];
 
 export function loadConfig(env: Env = process.env): PlatformConfig {
-  const nodeEnv = env.NODE_ENV || "development";
+  const nodeEnv = nodeEnvOf(env);
   const production = nodeEnv === "production";
+  if (production) {
+    refusePlaceholderSecrets({
+      JWT_SECRET: env.JWT_SECRET || undefined,
+      ADMIN_PASSWORD: env.ADMIN_PASSWORD || undefined,
+      "MONGO_URI's password": passwordInUrl(env.MONGO_URI ?? ""),
+      "REDIS_URL's password": passwordInUrl(env.REDIS_URL ?? ""),
+      "TRANSPORTER's password": passwordInUrl(env.TRANSPORTER ?? ""),
+      "SMTP_URL's password": passwordInUrl(env.SMTP_URL ?? ""),
+    });
+  }
   const balancerStrategy = env.BALANCER_STRATEGY || "RoundRobin";
   if (!STRATEGIES.includes(balancerStrategy)) {
     throw new ConfigError(`BALANCER_STRATEGY must be one of ${STRATEGIES.join(", ")}`);
@@ -194,6 +212,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     mongoUri: env.MONGO_URI || undefined,
     redisUrl: env.REDIS_URL || undefined,
     dataDir: path.resolve(env.DATA_DIR || "./data"),
+    host: env.HOST || (production ? "0.0.0.0" : "127.0.0.1"),
     port: integer(env, "PORT", 3000),
     metricsPort: integer(env, "METRICS_PORT", 3030),
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "warn" : "info"),
@@ -219,6 +238,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     lowStockThreshold: integer(env, "LOW_STOCK_THRESHOLD", 5),
     catalogCache: flag(env.CATALOG_CACHE, true),
     paymentGateway: env.PAYMENT_GATEWAY || "simulated",
+    simulatedPaymentsMoveNoMoney: flag(env.SIMULATED_PAYMENTS_MOVE_NO_MONEY, false),
     paymentGatewayLatencyMs: integer(env, "PAYMENT_GATEWAY_LATENCY_MS", 50),
     paymentGatewayRetries: integer(env, "PAYMENT_GATEWAY_RETRIES", 3),
     paymentGatewayRetryDelayMs: integer(env, "PAYMENT_GATEWAY_RETRY_DELAY_MS", 100),

@@ -173,7 +173,8 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     // Services declare full paths in their actions' `rest` (e.g. "GET /products/:id").
     rest: "/",
     port: config.port,
-    ip: "0.0.0.0",
+    // Development listens on the loopback only (HOST to change it): a laptop on a café network is not a server.
+    ip: config.host,
     // A client's X-Request-ID is kept only when it is short and plain (it ends up in logs).
     rootCallOptions(options: { requestID?: string }) {
       if (!options.requestID || !REQUEST_ID.test(options.requestID)) options.requestID = randomUUID();
