@@ -67,6 +67,12 @@ export interface PlatformConfig {
   paymentGatewayRetries: number;
   /** Backoff before the first of those retries (doubling, with jitter), ms. */
   paymentGatewayRetryDelayMs: number;
+  /** Checkouts one user may start per CHECKOUT_LIMIT_WINDOW. */
+  checkoutAttemptLimit: number;
+  /** Declined payments one user, or one card, may have per CHECKOUT_LIMIT_WINDOW. */
+  checkoutDeclineLimit: number;
+  /** Seconds of the checkout limits' window, from its first attempt or decline. */
+  checkoutLimitWindowSec: number;
   /** Order subtotal (minor units) from which standard shipping is free; 0: never free. */
   freeShippingThreshold: number;
   /** ISO country the shop ships from: decides the domestic/regional/international zone. */
@@ -242,6 +248,9 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     paymentGatewayLatencyMs: integer(env, "PAYMENT_GATEWAY_LATENCY_MS", 50),
     paymentGatewayRetries: integer(env, "PAYMENT_GATEWAY_RETRIES", 3),
     paymentGatewayRetryDelayMs: integer(env, "PAYMENT_GATEWAY_RETRY_DELAY_MS", 100),
+    checkoutAttemptLimit: integer(env, "CHECKOUT_ATTEMPT_LIMIT", 20, 1),
+    checkoutDeclineLimit: integer(env, "CHECKOUT_DECLINE_LIMIT", 5, 1),
+    checkoutLimitWindowSec: integer(env, "CHECKOUT_LIMIT_WINDOW", 3600, 1),
     freeShippingThreshold: integer(env, "FREE_SHIPPING_THRESHOLD", 5000),
     shippingOriginCountry: countryCode(env, "SHIPPING_ORIGIN_COUNTRY", "US"),
     shippingCarrierTimerSec: integer(env, "SHIPPING_CARRIER_TIMER", 0),

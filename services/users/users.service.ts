@@ -11,7 +11,8 @@ import { conflict, notFound, tooManyRequests, unauthorized, unavailable, unproce
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./password";
 import { loadJwtKey, signToken, verifyToken, type JwtKey } from "./jwt";
 import { isRevoked, revocationOf, tokenVersionOf, REVOKED_TOKENS_KEPT, TOKENS_REVOKED_EVENT } from "./sessions";
-import { AttemptRefused, LoginLimiter, MemoryFailureStore, RedisFailureStore, type LoginLimit } from "./login-failures";
+import { AttemptRefused, LoginLimiter, type LoginLimit } from "./login-failures";
+import { MemoryWindowCounters, RedisWindowCounters } from "../../platform/window-counters";
 import { adminCredentials, authUser, publicUser, PASSWORD_MIN_LENGTH, type PublicUser } from "./users";
 import { addressRule, type Address } from "../../contracts/address";
 import type { AuthUser, ShopContext, ShopSettings } from "../../types/moleculer";
@@ -285,9 +286,9 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
     // Configuration errors stop the start: production without JWT_SECRET or ADMIN_* never serves.
     this.jwtKey = loadJwtKey(config);
     await this.bootstrapAdmin();
-    const store = config.redisUrl ? new RedisFailureStore(config.redisUrl, `${config.namespace}:login-failures:`) : new MemoryFailureStore();
+    const store = config.redisUrl ? new RedisWindowCounters(config.redisUrl, `${config.namespace}:login-failures:`) : new MemoryWindowCounters();
     this.limiter = new LoginLimiter(store, this.settings.loginLimit);
-    if (store instanceof RedisFailureStore) {
+    if (store instanceof RedisWindowCounters) {
       // Not fatal: logins answer 503 until Redis is reachable, the rest of the service works.
       await store.connect().catch((err: Error) => this.logger.warn(`Redis for login failure counters not reachable yet: ${err.message}`));
     }
