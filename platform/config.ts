@@ -42,6 +42,8 @@ export interface PlatformConfig {
   authRateLimit: number;
   /** Which X-Forwarded-For entry names the client (TRUST_PROXY); none: the socket's peer. */
   trustProxy: TrustProxy;
+  /** scrypt's N for new password hashes (PASSWORD_SCRYPT_N); older hashes are upgraded at their next login. */
+  passwordScryptN: number;
   jwtSecret: string | undefined;
   jwtTtlSec: number;
   adminEmail: string;
@@ -181,6 +183,16 @@ function trustProxy(env: Env): TrustProxy {
   }
 }
 
+/** A power of two from 2^14 to 2^18 (memory 16 to 256 MiB); production takes no less than OWASP's 2^17. */
+function passwordScryptN(env: Env, production: boolean): number {
+  const n = integer(env, "PASSWORD_SCRYPT_N", 2 ** 17, 1);
+  const floor = production ? 2 ** 17 : 2 ** 14;
+  if ((n & (n - 1)) !== 0 || n < floor || n > 2 ** 18) {
+    throw new ConfigError(`PASSWORD_SCRYPT_N must be a power of two from ${floor} to ${2 ** 18}, got "${env.PASSWORD_SCRYPT_N}"`);
+  }
+  return n;
+}
+
 const STRATEGIES = ["RoundRobin", "Random", "CpuUsage", "Latency", "Shard"];
 const TRACING_EXPORTERS = ["Console", "Zipkin", "Jaeger", "Event", "Datadog", "NewRelic"];
 
@@ -233,6 +245,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     authCacheTtlMs: integer(env, "AUTH_CACHE_TTL", 5_000),
     authRateLimit: integer(env, "AUTH_RATE_LIMIT", 20, 1),
     trustProxy: trustProxy(env),
+    passwordScryptN: passwordScryptN(env, production),
     jwtSecret: env.JWT_SECRET || undefined,
     jwtTtlSec: integer(env, "JWT_TTL", 3600, 1),
     adminEmail: env.ADMIN_EMAIL || "admin@shop.local",
