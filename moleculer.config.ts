@@ -46,7 +46,8 @@ export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
           maxParamsLength: 200,
           commandTimeoutMs: Math.min(1000, Math.ceil(cfg.requestTimeoutMs / 10)),
         })
-      : { type: "Memory", options: { ttl: 60, maxParamsLength: 200 } },
+      : // Bounded (least recently used out first): every distinct catalog query is an entry, and anyone can send those.
+        { type: "MemoryLRU", options: { ttl: 60, maxParamsLength: 200, max: cfg.cacheMaxEntries } },
 
     serializer: "JSON",
 

@@ -57,6 +57,8 @@ export interface PlatformConfig {
   reservationSweepIntervalSec: number;
   /** `stock.low` is emitted when a product's available stock falls below this. */
   lowStockThreshold: number;
+  /** Entries the in-process cacher keeps (CACHE_MAX_ENTRIES), least recently used out first. */
+  cacheMaxEntries: number;
   /** Moleculer cacher on the catalog reads (get, list, categories). */
   catalogCache: boolean;
   /** Payment processor behind the payments service (PAYMENT_GATEWAY), by name from services/payments/payment-gateways.ts. */
@@ -256,6 +258,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     reservationSweepIntervalSec: integer(env, "RESERVATION_SWEEP_INTERVAL", 30),
     lowStockThreshold: integer(env, "LOW_STOCK_THRESHOLD", 5),
     catalogCache: flag(env.CATALOG_CACHE, true),
+    cacheMaxEntries: integer(env, "CACHE_MAX_ENTRIES", 5000, 1),
     paymentGateway: env.PAYMENT_GATEWAY || "simulated",
     simulatedPaymentsMoveNoMoney: flag(env.SIMULATED_PAYMENTS_MOVE_NO_MONEY, false),
     paymentGatewayLatencyMs: integer(env, "PAYMENT_GATEWAY_LATENCY_MS", 50),
