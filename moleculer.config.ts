@@ -6,6 +6,7 @@
 import type { BrokerOptions, Errors, TracerOptions } from "moleculer";
 import { config, type PlatformConfig } from "./platform/config";
 import { ResilientRedisCacher } from "./platform/broker/resilient-redis-cacher";
+import { natsAuthOptions } from "./platform/nats-connection";
 import { ScrubbingValidator } from "./platform/broker/scrubbing-validator";
 import { platformMetricsOptions } from "./platform/broker/metrics-exposition";
 import { FaultInjection } from "./middlewares/fault-injection.middleware";
@@ -30,13 +31,21 @@ const GATEWAY_CATALOG_CACHE = {
 /** A node that runs the gateway: SERVICES names `api`, or is unset (every service). */
 const runsGateway = (cfg: PlatformConfig) => !cfg.services || cfg.services.includes("api");
 
+/** NATS with this node's credentials (platform/nats-connection.ts); none: embedded. */
+function transporterOf(cfg: PlatformConfig): BrokerOptions["transporter"] {
+  if (!cfg.transporter) return null as BrokerOptions["transporter"];
+  const servers = cfg.transporter.split(",").map((url) => url.trim()).filter(Boolean);
+  if (!servers.every((url) => url.startsWith("nats://") || url.startsWith("tls://"))) return cfg.transporter as BrokerOptions["transporter"];
+  return { type: "NATS", options: { servers, ...natsAuthOptions(cfg) } };
+}
+
 export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
   return {
     namespace: cfg.namespace,
     nodeID: cfg.nodeID,
 
     // No transporter: every service in one process (embedded mode).
-    transporter: (cfg.transporter ?? null) as BrokerOptions["transporter"],
+    transporter: transporterOf(cfg),
 
     cacher: cfg.redisUrl
       ? new ResilientRedisCacher({

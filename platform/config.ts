@@ -10,12 +10,13 @@ import { parseTrustProxy, TrustProxyError, type TrustProxy } from "./client-addr
 import { ConfigError } from "./config-error";
 import { nodeEnvOf, type NodeEnv } from "./environment";
 import { passwordInUrl, refusePlaceholderSecrets } from "./placeholder-secrets";
+import { hasNatsCredentials, natsAuthSettings, type NatsAuthSettings } from "./nats-connection";
 
 export { ConfigError };
 
 export type Env = Record<string, string | undefined>;
 
-export interface PlatformConfig {
+export interface PlatformConfig extends NatsAuthSettings {
   nodeEnv: NodeEnv;
   production: boolean;
   /** The gateway's listening address (HOST): every interface in production, the loopback elsewhere. */
@@ -209,7 +210,13 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
       "REDIS_URL's password": passwordInUrl(env.REDIS_URL ?? ""),
       "TRANSPORTER's password": passwordInUrl(env.TRANSPORTER ?? ""),
       "SMTP_URL's password": passwordInUrl(env.SMTP_URL ?? ""),
+      NATS_PASSWORD: env.NATS_PASSWORD || undefined,
     });
+  }
+  const nats = natsAuthSettings(env);
+  // An open NATS lets anyone on the network join as a node: production does not start on one.
+  if (production && env.TRANSPORTER && !hasNatsCredentials(nats, env.TRANSPORTER)) {
+    throw new ConfigError("TRANSPORTER needs credentials when NODE_ENV=production: NATS_USER and NATS_PASSWORD, or NATS_CREDS_FILE");
   }
   const balancerStrategy = env.BALANCER_STRATEGY || "RoundRobin";
   if (!STRATEGIES.includes(balancerStrategy)) {
@@ -223,6 +230,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
   if (logFormat !== "json" && logFormat !== "text") throw new ConfigError(`LOG_FORMAT must be json or text`);
 
   return {
+    ...nats,
     nodeEnv,
     production,
     namespace: env.NAMESPACE || "shop",
