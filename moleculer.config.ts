@@ -5,7 +5,8 @@
  */
 import type { BrokerOptions, Errors, TracerOptions } from "moleculer";
 import { config, type PlatformConfig } from "./platform/config";
-import { GenerationalMemoryCacher, GenerationalRedisCacher } from "./platform/broker/generational-cacher";
+import { GenerationalMemoryLRUCacher, GenerationalRedisCacher } from "./platform/broker/generational-cacher";
+import { natsAuthOptions } from "./platform/nats-connection";
 import { ScrubbingValidator } from "./platform/broker/scrubbing-validator";
 import { platformMetricsOptions } from "./platform/broker/metrics-exposition";
 import { FaultInjection } from "./middlewares/fault-injection.middleware";
@@ -30,13 +31,21 @@ const GATEWAY_CATALOG_CACHE = {
 /** A node that runs the gateway: SERVICES names `api`, or is unset (every service). */
 const runsGateway = (cfg: PlatformConfig) => !cfg.services || cfg.services.includes("api");
 
+/** NATS with this node's credentials (platform/nats-connection.ts); none: embedded. */
+function transporterOf(cfg: PlatformConfig): BrokerOptions["transporter"] {
+  if (!cfg.transporter) return null as BrokerOptions["transporter"];
+  const servers = cfg.transporter.split(",").map((url) => url.trim()).filter(Boolean);
+  if (!servers.every((url) => url.startsWith("nats://") || url.startsWith("tls://"))) return cfg.transporter as BrokerOptions["transporter"];
+  return { type: "NATS", options: { servers, ...natsAuthOptions(cfg) } };
+}
+
 export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
   return {
     namespace: cfg.namespace,
     nodeID: cfg.nodeID,
 
     // No transporter: every service in one process (embedded mode).
-    transporter: (cfg.transporter ?? null) as BrokerOptions["transporter"],
+    transporter: transporterOf(cfg),
 
     cacher: cfg.redisUrl
       ? new GenerationalRedisCacher({
@@ -46,7 +55,8 @@ export function brokerOptions(cfg: PlatformConfig): BrokerOptions {
           maxParamsLength: 200,
           commandTimeoutMs: Math.min(1000, Math.ceil(cfg.requestTimeoutMs / 10)),
         })
-      : new GenerationalMemoryCacher({ ttl: 60, maxParamsLength: 200 }),
+      : // Bounded (least recently used out first): every distinct catalog query is an entry, and anyone can send those.
+        new GenerationalMemoryLRUCacher({ ttl: 60, maxParamsLength: 200, max: cfg.cacheMaxEntries }),
 
     serializer: "JSON",
 

@@ -7,12 +7,21 @@ import path from "node:path";
 import { parseFaultRules, type FaultRule } from "./fault-rules";
 import { isCountryCode } from "../contracts/countries";
 import { settingConflicts } from "./setting-conflicts";
+import { parseTrustProxy, TrustProxyError, type TrustProxy } from "./client-address";
+import { ConfigError } from "./config-error";
+import { nodeEnvOf, type NodeEnv } from "./environment";
+import { passwordInUrl, refusePlaceholderSecrets } from "./placeholder-secrets";
+import { hasNatsCredentials, natsAuthSettings, type NatsAuthSettings } from "./nats-connection";
+
+export { ConfigError };
 
 export type Env = Record<string, string | undefined>;
 
-export interface PlatformConfig {
-  nodeEnv: string;
+export interface PlatformConfig extends NatsAuthSettings {
+  nodeEnv: NodeEnv;
   production: boolean;
+  /** The gateway's listening address (HOST): every interface in production, the loopback elsewhere. */
+  host: string;
   namespace: string;
   nodeID: string | undefined;
   transporter: string | undefined;
@@ -37,6 +46,10 @@ export interface PlatformConfig {
   bodyLimit: string;
   authCacheTtlMs: number;
   authRateLimit: number;
+  /** Which X-Forwarded-For entry names the client (TRUST_PROXY); none: the socket's peer. */
+  trustProxy: TrustProxy;
+  /** scrypt's N for new password hashes (PASSWORD_SCRYPT_N); older hashes are upgraded at their next login. */
+  passwordScryptN: number;
   jwtSecret: string | undefined;
   jwtTtlSec: number;
   adminEmail: string;
@@ -50,16 +63,26 @@ export interface PlatformConfig {
   reservationSweepIntervalSec: number;
   /** `stock.low` is emitted when a product's available stock falls below this. */
   lowStockThreshold: number;
+  /** Entries the in-process cacher keeps (CACHE_MAX_ENTRIES), least recently used out first. */
+  cacheMaxEntries: number;
   /** Moleculer cacher on the catalog reads (get, list, categories). */
   catalogCache: boolean;
   /** Payment processor behind the payments service (PAYMENT_GATEWAY), by name from services/payments/payment-gateways.ts. */
   paymentGateway: string;
+  /** Production may run the simulated processor only with this set (SIMULATED_PAYMENTS_MOVE_NO_MONEY): a shop that takes no money. */
+  simulatedPaymentsMoveNoMoney: boolean;
   /** Simulated processing time of each call to the simulated gateway, ms. */
   paymentGatewayLatencyMs: number;
   /** Retries of a processor call that failed transiently, before answering 503. */
   paymentGatewayRetries: number;
   /** Backoff before the first of those retries (doubling, with jitter), ms. */
   paymentGatewayRetryDelayMs: number;
+  /** Checkouts one user may start per CHECKOUT_LIMIT_WINDOW. */
+  checkoutAttemptLimit: number;
+  /** Declined payments one user, or one card, may have per CHECKOUT_LIMIT_WINDOW. */
+  checkoutDeclineLimit: number;
+  /** Seconds of the checkout limits' window, from its first attempt or decline. */
+  checkoutLimitWindowSec: number;
   /** Order subtotal (minor units) from which standard shipping is free; 0: never free. */
   freeShippingThreshold: number;
   /** ISO country the shop ships from: decides the domestic/regional/international zone. */
@@ -126,7 +149,6 @@ export interface AdmissionConcurrency {
   admin: number;
 }
 
-export class ConfigError extends Error {}
 
 function integer(env: Env, name: string, fallback: number, min = 0): number {
   const raw = env[name];
@@ -220,12 +242,47 @@ function admissionConcurrency(env: Env): AdmissionConcurrency {
   return limits;
 }
 
+function trustProxy(env: Env): TrustProxy {
+  try {
+    return parseTrustProxy(env.TRUST_PROXY);
+  } catch (err) {
+    if (err instanceof TrustProxyError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
+/** A power of two from 2^14 to 2^18 (memory 16 to 256 MiB); production takes no less than OWASP's 2^17. */
+function passwordScryptN(env: Env, production: boolean): number {
+  const n = integer(env, "PASSWORD_SCRYPT_N", 2 ** 17, 1);
+  const floor = production ? 2 ** 17 : 2 ** 14;
+  if ((n & (n - 1)) !== 0 || n < floor || n > 2 ** 18) {
+    throw new ConfigError(`PASSWORD_SCRYPT_N must be a power of two from ${floor} to ${2 ** 18}, got "${env.PASSWORD_SCRYPT_N}"`);
+  }
+  return n;
+}
+
 const STRATEGIES = ["RoundRobin", "Random", "CpuUsage", "Latency", "Shard"];
 const TRACING_EXPORTERS = ["Console", "Zipkin", "Jaeger", "Event", "Datadog", "NewRelic"];
 
 export function loadConfig(env: Env = process.env): PlatformConfig {
-  const nodeEnv = env.NODE_ENV || "development";
+  const nodeEnv = nodeEnvOf(env);
   const production = nodeEnv === "production";
+  if (production) {
+    refusePlaceholderSecrets({
+      JWT_SECRET: env.JWT_SECRET || undefined,
+      ADMIN_PASSWORD: env.ADMIN_PASSWORD || undefined,
+      "MONGO_URI's password": passwordInUrl(env.MONGO_URI ?? ""),
+      "REDIS_URL's password": passwordInUrl(env.REDIS_URL ?? ""),
+      "TRANSPORTER's password": passwordInUrl(env.TRANSPORTER ?? ""),
+      "SMTP_URL's password": passwordInUrl(env.SMTP_URL ?? ""),
+      NATS_PASSWORD: env.NATS_PASSWORD || undefined,
+    });
+  }
+  const nats = natsAuthSettings(env);
+  // An open NATS lets anyone on the network join as a node: production does not start on one.
+  if (production && env.TRANSPORTER && !hasNatsCredentials(nats, env.TRANSPORTER)) {
+    throw new ConfigError("TRANSPORTER needs credentials when NODE_ENV=production: NATS_USER and NATS_PASSWORD, or NATS_CREDS_FILE");
+  }
   const balancerStrategy = env.BALANCER_STRATEGY || "RoundRobin";
   if (!STRATEGIES.includes(balancerStrategy)) {
     throw new ConfigError(`BALANCER_STRATEGY must be one of ${STRATEGIES.join(", ")}`);
@@ -238,6 +295,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
   if (logFormat !== "json" && logFormat !== "text") throw new ConfigError(`LOG_FORMAT must be json or text`);
 
   const cfg: PlatformConfig = {
+    ...nats,
     nodeEnv,
     production,
     namespace: env.NAMESPACE || "shop",
@@ -247,6 +305,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     mongoUri: env.MONGO_URI || undefined,
     redisUrl: env.REDIS_URL || undefined,
     dataDir: path.resolve(env.DATA_DIR || "./data"),
+    host: env.HOST || (production ? "0.0.0.0" : "127.0.0.1"),
     port: integer(env, "PORT", 3000),
     metricsPort: integer(env, "METRICS_PORT", 3030),
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "warn" : "info"),
@@ -262,6 +321,8 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     bodyLimit: env.BODY_LIMIT || "256kb",
     authCacheTtlMs: integer(env, "AUTH_CACHE_TTL", 5_000),
     authRateLimit: integer(env, "AUTH_RATE_LIMIT", 20, 1),
+    trustProxy: trustProxy(env),
+    passwordScryptN: passwordScryptN(env, production),
     jwtSecret: env.JWT_SECRET || undefined,
     jwtTtlSec: integer(env, "JWT_TTL", 3600, 1),
     adminEmail: env.ADMIN_EMAIL || "admin@shop.local",
@@ -272,10 +333,15 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     reservationSweepIntervalSec: integer(env, "RESERVATION_SWEEP_INTERVAL", 30),
     lowStockThreshold: integer(env, "LOW_STOCK_THRESHOLD", 5),
     catalogCache: flag(env.CATALOG_CACHE, true),
+    cacheMaxEntries: integer(env, "CACHE_MAX_ENTRIES", 5000, 1),
     paymentGateway: env.PAYMENT_GATEWAY || "simulated",
+    simulatedPaymentsMoveNoMoney: flag(env.SIMULATED_PAYMENTS_MOVE_NO_MONEY, false),
     paymentGatewayLatencyMs: integer(env, "PAYMENT_GATEWAY_LATENCY_MS", 50),
     paymentGatewayRetries: integer(env, "PAYMENT_GATEWAY_RETRIES", 3),
     paymentGatewayRetryDelayMs: integer(env, "PAYMENT_GATEWAY_RETRY_DELAY_MS", 100),
+    checkoutAttemptLimit: integer(env, "CHECKOUT_ATTEMPT_LIMIT", 20, 1),
+    checkoutDeclineLimit: integer(env, "CHECKOUT_DECLINE_LIMIT", 5, 1),
+    checkoutLimitWindowSec: integer(env, "CHECKOUT_LIMIT_WINDOW", 3600, 1),
     freeShippingThreshold: integer(env, "FREE_SHIPPING_THRESHOLD", 5000),
     shippingOriginCountry: countryCode(env, "SHIPPING_ORIGIN_COUNTRY", "US"),
     shippingCarrierTimerSec: integer(env, "SHIPPING_CARRIER_TIMER", 0),

@@ -18,12 +18,17 @@ export interface AuthUser {
   email: string;
   name: string;
   role: Role;
+  /** The token's id (`jti`) and expiry (epoch seconds): what a logout revokes. */
+  tokenId?: string;
+  tokenExpiresAt?: number;
 }
 
 export interface ShopMeta {
   user?: AuthUser;
   /** Set by the gateway from the request's headers. */
   idempotencyKey?: string;
+  /** The client's address as TRUST_PROXY lets the gateway know it (platform/client-address.ts). */
+  clientAddress?: string;
   $statusCode?: number;
   $statusMessage?: string;
   $responseType?: string;

@@ -95,3 +95,4 @@ export function Generational<TBase extends CacherClass>(Base: TBase) {
 
 export const GenerationalMemoryCacher = Generational(Cachers.Memory);
 export const GenerationalRedisCacher = Generational(ResilientRedisCacher);
+export const GenerationalMemoryLRUCacher = Generational(Cachers.MemoryLRU);

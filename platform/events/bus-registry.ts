@@ -7,6 +7,7 @@
  * in-process bus; NATS means JetStream on that same server. Any other
  * transporter is refused at start: events would silently stay on one node.
  */
+import { natsAuthOptions } from "../nats-connection";
 import type { ServiceBroker } from "moleculer";
 import { config } from "../config";
 import { MemoryBus } from "./memory-bus";
@@ -46,7 +47,7 @@ function createBus(broker: ServiceBroker): EventBus {
   const names = eventNames(broker.namespace);
   const servers = natsServers(broker.options.transporter);
   if (!servers) return new MemoryBus(names);
-  return new NatsBus({ servers, names, connectionName: `${broker.nodeID} durable events`, replicas: config.jetstreamReplicas, logger: broker.getLogger("EVENTS") });
+  return new NatsBus({ servers, auth: natsAuthOptions(config), names, connectionName: `${broker.nodeID} durable events`, replicas: config.jetstreamReplicas, logger: broker.getLogger("EVENTS") });
 }
 
 /** The node's bus; each acquire is paired with a release when the service stops. */

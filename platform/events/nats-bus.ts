@@ -15,6 +15,7 @@
  *   read with direct gets and replayed by publishing again with a header that
  *   only the target group acts on.
  */
+import type { NatsAuthOptions } from "../nats-connection";
 import { connect, headers as natsHeaders, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection, type StoredMsg } from "nats";
 import { ensureConsumer, ensureStreams, headerOf, nextMessage } from "./jetstream";
 import { eventOfSubject, type EventNames } from "./names";
@@ -38,6 +39,8 @@ const PUBLISH_TIMEOUT_MS = 5000;
 export interface NatsBusOptions {
   servers: string[];
   names: EventNames;
+  /** Credentials and TLS (platform/nats-connection.ts), as the broker's transporter has them. */
+  auth?: NatsAuthOptions;
   /** Shows in the server's connection list. */
   connectionName: string;
   /** Servers that keep a copy of each stream (JETSTREAM_REPLICAS); 1 when not given. */
@@ -73,6 +76,7 @@ export class NatsBus implements EventBus {
 
   private async open(): Promise<Connected> {
     const nc = await connect({
+      ...this.opts.auth,
       servers: this.opts.servers,
       name: this.opts.connectionName,
       waitOnFirstConnect: true,

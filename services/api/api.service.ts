@@ -13,6 +13,7 @@ import { config } from "../../platform/config";
 import { createdLocation } from "./created-locations";
 import { bodyParserError, httpParseError, toPublicError } from "../../platform/public-error";
 import { TtlCache } from "../../platform/ttl-cache";
+import { clientAddress, type TrustProxy } from "../../platform/client-address";
 import { authDecision, parseBearer } from "./access";
 import { readiness, servicesWithoutRoutes } from "./readiness";
 import { awaitedServiceNames } from "./platform-services";
@@ -117,7 +118,9 @@ const API_ROUTE = {
   authorization: true,
   bodyParsers: { json: { strict: true, limit: config.bodyLimit }, urlencoded: false },
   use: [bodyErrors, withoutProtoKeys],
-  async onBeforeCall(this: GatewayVars, ctx: Context<unknown, ShopMeta>, _route: unknown, req: GatewayRequest, res: ServerResponse) {
+  async onBeforeCall(this: Service<ShopSettings> & GatewayVars, ctx: Context<unknown, ShopMeta>, _route: unknown, req: GatewayRequest, res: ServerResponse) {
+    // For limits kept by the services (login attempts per account and address).
+    ctx.meta.clientAddress = clientAddress(req, this.settings.trustProxy as TrustProxy);
     const key = req.headers["idempotency-key"];
     if (typeof key === "string" && IDEMPOTENCY_KEY.test(key)) ctx.meta.idempotencyKey = key;
     if (this.admission) await admit(this.admission, req.$action, res);
@@ -193,7 +196,8 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     // Services declare full paths in their actions' `rest` (e.g. "GET /products/:id").
     rest: "/",
     port: config.port,
-    ip: "0.0.0.0",
+    // Development listens on the loopback only (HOST to change it): a laptop on a café network is not a server.
+    ip: config.host,
     // The storefront at / (services/api/storefront.ts); the API stays below /api.
     assets: storefrontAssets(config.webDir),
     /** Strict-Transport-Security max-age (HSTS_MAX_AGE); 0: none. */
@@ -218,6 +222,8 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     logResponseData: null,
     /** Per client address, on the routes that guess passwords (login, register). */
     authRateLimit: { window: 60_000, limit: config.authRateLimit },
+    /** Which forwarded address to believe (TRUST_PROXY): moleculer-web's default key is X-Forwarded-For as sent, which a client picks. */
+    trustProxy: config.trustProxy,
     onError(this: Service, req: GatewayRequest, res: ServerResponse, err: Error) {
       const body = toPublicError(err);
       // moleculer-web's own 503 for a route whose service has no node names nothing: name the service, as for any call.
@@ -241,9 +247,10 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
   merged(schema: ServiceSchema) {
     const settings = schema.settings as ShopSettings;
     const rateLimit = settings.authRateLimit as { window: number; limit: number };
+    const trust = settings.trustProxy as TrustProxy;
     // Named: moleculer-web keeps only one of two unnamed routes with the same path.
     settings.routes = [
-      { ...API_ROUTE, name: "auth", whitelist: RATE_LIMITED_ACTIONS, rateLimit: { ...rateLimit, headers: true } },
+      { ...API_ROUTE, name: "auth", whitelist: RATE_LIMITED_ACTIONS, rateLimit: { ...rateLimit, headers: true, key: (req: IncomingMessage) => clientAddress(req, trust) } },
       { ...API_ROUTE, name: "catalog", whitelist: CATALOG_READS, etag: true },
       { ...API_ROUTE, name: "api", blacklist: [...RATE_LIMITED_ACTIONS, ...CATALOG_READS] },
       // Static pages read no body: no parser (moleculer-web's default one would turn a body it cannot read into a 500).
@@ -317,6 +324,14 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
         if (!report.ready) ctx.meta.$statusCode = 503;
         return report;
       },
+    },
+  },
+
+  events: {
+    // users ended tokens (logout, password change): this node stops answering from its cache at once, not within AUTH_CACHE_TTL.
+    "users.tokensRevoked"(this: Service & GatewayVars, ctx: Context<{ userId?: unknown; tokenId?: unknown }>) {
+      const { userId, tokenId } = ctx.params;
+      this.tokenCache.deleteWhere((_token, user) => user.id === userId && (tokenId === undefined || user.tokenId === tokenId));
     },
   },
 

@@ -13,6 +13,7 @@
  * turns that into a 503. ioredis keeps reconnecting in the background, so the
  * cart comes back by itself.
  */
+import type { StockLine } from "../../contracts/stock-lines";
 import Redis, { ReplyError } from "ioredis";
 import { CartStoreUnavailableError, sortedLines, type AddLimits, type AddResult, type CartLine, type CartStore, type SetResult } from "./cart-store";
 
@@ -76,6 +77,22 @@ redis.call("DEL", KEYS[1])
 return count
 `;
 
+// KEYS[1] cart, KEYS[2] the order's marker; ARGV ttlSec, then productId, quantity pairs.
+// The marker (SET NX) makes a repeat of the same order's removal change nothing.
+const REMOVE_BOUGHT = `
+if not redis.call("SET", KEYS[2], "1", "NX", "EX", ARGV[1]) then return 0 end
+local changed = 0
+for i = 2, #ARGV, 2 do
+  local raw = redis.call("HGET", KEYS[1], ARGV[i])
+  if raw then
+    local left = tonumber(raw) - tonumber(ARGV[i + 1])
+    if left > 0 then redis.call("HSET", KEYS[1], ARGV[i], left) else redis.call("HDEL", KEYS[1], ARGV[i]) end
+    changed = changed + 1
+  end
+end
+return changed
+`;
+
 const SCRIPTS = { cartAdd: ADD, cartSet: SET, cartRemove: REMOVE, cartClear: CLEAR };
 type ScriptName = keyof typeof SCRIPTS;
 type ScriptCall = (key: string, ...args: (string | number)[]) => Promise<unknown>;
@@ -116,6 +133,7 @@ export class RedisCartStore implements CartStore {
     this.redis.on("error", (err: Error) => this.changed(false, err.message));
     this.redis.on("end", () => this.changed(false, "connection closed"));
     for (const [name, lua] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, { numberOfKeys: 1, lua });
+    this.redis.defineCommand("cartRemoveBought", { numberOfKeys: 2, lua: REMOVE_BOUGHT });
     const commands = this.redis as unknown as Record<ScriptName, ScriptCall>;
     this.scripts = Object.fromEntries(
       (Object.keys(SCRIPTS) as ScriptName[]).map((name) => [name, commands[name].bind(this.redis)]),
@@ -169,6 +187,12 @@ export class RedisCartStore implements CartStore {
 
   clear(userId: string): Promise<number> {
     return this.guard(async () => Number(await this.scripts.cartClear(this.key(userId))));
+  }
+
+  removeBought(userId: string, orderId: string, bought: StockLine[]): Promise<number> {
+    const removeBought = (this.redis as unknown as { cartRemoveBought(cart: string, marker: string, ...args: (string | number)[]): Promise<unknown> }).cartRemoveBought;
+    const pairs = bought.flatMap(({ productId, quantity }) => [productId, quantity]);
+    return this.guard(async () => Number(await removeBought.call(this.redis, this.key(userId), `${this.opts.prefix}bought:${orderId}`, this.opts.ttlSec, ...pairs)));
   }
 
   close(): Promise<void> {

@@ -11,6 +11,8 @@
  * the caller prices exactly what it wrote.
  */
 
+import type { StockLine } from "../../contracts/stock-lines";
+
 export interface CartLine {
   productId: string;
   quantity: number;
@@ -47,6 +49,13 @@ export interface CartStore {
   remove(userId: string, productId: string): Promise<CartLine[]>;
   /** Deletes the cart; answers how many lines it had. */
   clear(userId: string): Promise<number>;
+  /**
+   * Takes what order `orderId` bought out of the cart: each line's quantity
+   * less what was bought, the line gone at 0. What was added while the
+   * checkout ran stays. Once per order (a repeat changes nothing); answers
+   * how many lines it changed.
+   */
+  removeBought(userId: string, orderId: string, bought: StockLine[]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -81,6 +90,8 @@ interface MemoryCart {
  */
 export class MemoryCartStore implements CartStore {
   private readonly carts = new Map<string, MemoryCart>();
+  /** Orders whose purchase was taken out of a cart, until when (removeBought happens once per order). */
+  private readonly applied = new Map<string, number>();
   private readonly ttlMs: number;
   private readonly now: () => number;
   private readonly sweepAbove: number;
@@ -129,6 +140,25 @@ export class MemoryCartStore implements CartStore {
     const count = this.live(userId)?.lines.size ?? 0;
     this.carts.delete(userId);
     return count;
+  }
+
+  async removeBought(userId: string, orderId: string, bought: StockLine[]): Promise<number> {
+    const now = this.now();
+    if ((this.applied.get(orderId) ?? 0) > now) return 0;
+    if (this.applied.size >= this.sweepAbove) for (const [id, until] of this.applied) if (until <= now) this.applied.delete(id);
+    this.applied.set(orderId, now + this.ttlMs);
+    const cart = this.live(userId);
+    if (!cart) return 0;
+    let changed = 0;
+    for (const { productId, quantity } of bought) {
+      const current = cart.lines.get(productId);
+      if (current === undefined) continue;
+      if (current > quantity) cart.lines.set(productId, current - quantity);
+      else cart.lines.delete(productId);
+      changed++;
+    }
+    if (cart.lines.size === 0) this.carts.delete(userId);
+    return changed;
   }
 
   async close(): Promise<void> {

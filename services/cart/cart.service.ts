@@ -26,6 +26,7 @@
  */
 import { DISPLAY_CURRENCY_PARAM, type CurrencyRate } from "../../contracts/money-display";
 import { displayedCart } from "./cart-display";
+import type { StockLine } from "../../contracts/stock-lines";
 import type { Service, ServiceSchema } from "moleculer";
 import { config } from "../../platform/config";
 import { unauthorized, unavailable } from "../../platform/errors";
@@ -34,7 +35,7 @@ import { commandTimeoutWithin, RedisCartStore } from "./cart-redis-store";
 import { cartCurrency, priceCart, type CartView, type Catalog, type CatalogProduct } from "./cart-view";
 import { ADD_QUANTITY_RULE, cartFull, currencyMismatch, lineNotFound, lineTooLarge, MAX_CART_LINES, MAX_LINE_QUANTITY, notEnoughStock, productNotFound, SET_QUANTITY_RULE } from "./cart-rules";
 import type { ShopContext, ShopSettings } from "../../types/moleculer";
-import { PRODUCT_ID_RULE, USER_ID_RULE } from "../../contracts/ids";
+import { ORDER_ID_RULE, PRODUCT_ID_RULE, USER_ID_RULE } from "../../contracts/ids";
 import { answer } from "../../contracts/rest/answers";
 
 export interface CartSettings extends ShopSettings {
@@ -209,13 +210,24 @@ const CartService: ServiceSchema<CartSettings, CartMethods, CartVars> = {
       },
     },
 
-    /** For the checkout saga after a paid order: empties a user's cart; `{removedLines}` it had. Idempotent. */
+    /**
+     * For the checkout saga after a paid order: takes the order's `items` out of the user's cart (lines
+     * added while the checkout ran stay), once per `orderId`; without them, empties the cart.
+     * `{removedLines}` changed. Idempotent.
+     */
     clearFor: {
       visibility: "public",
       retryPolicy: { enabled: true },
-      params: { userId: USER_ID_RULE, $$strict: "remove" },
-      async handler(this: CartThis, ctx: ShopContext<{ userId: string }>) {
-        return { removedLines: await this.stored(this.store.clear(ctx.params.userId)) };
+      params: {
+        userId: USER_ID_RULE,
+        orderId: { ...ORDER_ID_RULE, optional: true },
+        items: { type: "array", optional: true, max: 200, items: { type: "object", strict: "remove", props: { productId: PRODUCT_ID_RULE, quantity: { type: "number", integer: true, min: 1 } } } },
+        $$strict: "remove",
+      },
+      async handler(this: CartThis, ctx: ShopContext<{ userId: string; orderId?: string; items?: StockLine[] }>) {
+        const { userId, orderId, items } = ctx.params;
+        if (orderId !== undefined && items !== undefined) return { removedLines: await this.stored(this.store.removeBought(userId, orderId, items)) };
+        return { removedLines: await this.stored(this.store.clear(userId)) };
       },
     },
   },

@@ -30,7 +30,9 @@ import { OutboxMixin, type OutboxMethods } from "../../mixins/outbox.mixin";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
 import { config, ConfigError } from "../../platform/config";
-import { notFound, unauthorized, unavailable, unprocessable } from "../../platform/errors";
+import { notFound, tooManyRequests, unauthorized, unavailable, unprocessable } from "../../platform/errors";
+import { MemoryWindowCounters, RedisWindowCounters } from "../../platform/window-counters";
+import { CheckoutLimiter, CheckoutRefused, type CheckoutLimit } from "./checkout/checkout-limits";
 import { openCollection, newId, type DbAdapter } from "../../platform/db/db-adapter";
 
 import { checkoutCalls, type Call } from "./checkout/checkout-calls";
@@ -57,11 +59,14 @@ export interface OrdersSettings extends ShopSettings {
   staleAfterMs: number;
   /** Fault injection: the process exits right after recording this step (FAULT_CRASH_AFTER_STEP). */
   faultCrashAfterStep: string | undefined;
+  /** Checkout attempts and declines per user and card (checkout/checkout-limits.ts). */
+  checkoutLimit: CheckoutLimit;
 }
 
 interface OrdersVars {
   keyStore: DbAdapter;
   keys: CheckoutKeys;
+  limiter: CheckoutLimiter;
   book: OrderBook;
   sweepTimer?: NodeJS.Timeout;
   sweeping?: Promise<number>;
@@ -73,6 +78,7 @@ export interface OrdersMethods extends DbMethods, OutboxMethods {
   saga(ctx?: ShopContext<unknown>): CheckoutSaga;
   detachedCall(ctx?: ShopContext<unknown>): Call;
   runCheckout(ctx: ShopContext<CheckoutParams>, claim: KeyDoc): Promise<Outcome | "lost">;
+  admitCheckout(ctx: ShopContext<CheckoutParams>, claim: KeyDoc): Promise<void>;
   answer(ctx: ShopContext<unknown>, outcome: Outcome): unknown;
   settleKey(order: OrderDoc): Promise<void>;
   inspectKey(doc: KeyDoc): Promise<LinkedOrder>;
@@ -130,6 +136,7 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
     recoveryIntervalMs: config.orderRecoveryIntervalSec * 1000,
     staleAfterMs: config.orderStaleAfterSec * 1000,
     faultCrashAfterStep: config.faultCrashAfterStep,
+    checkoutLimit: { maxAttempts: config.checkoutAttemptLimit, maxDeclines: config.checkoutDeclineLimit, windowSec: config.checkoutLimitWindowSec },
   },
 
   actions: {
@@ -176,7 +183,11 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
         for (let round = 0; round < 2; round++) {
           const claim = await this.keys.claim(keyScope(userId, key), fingerprint, deadline, (doc) => this.inspectKey(doc));
           if (!claim.own) return this.answer(ctx, claim.outcome);
+          await this.admitCheckout(ctx, claim.doc);
           const outcome = await this.runCheckout(ctx, claim.doc);
+          if (outcome !== "lost" && outcome.status === 402) {
+            await this.limiter.declined(userId, ctx.params.payment).catch((err: Error) => this.logger.warn(`A declined checkout was not counted: ${err.message}`));
+          }
           if (outcome !== "lost") return this.answer(ctx, outcome);
         }
         throw keyInProgress();
@@ -293,6 +304,19 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
       return (action, params, opts) => this.broker.call(action, params, { ...opts, ...(ctx ? { parentCtx: ctx } : {}) });
     },
 
+    /** Counts a new checkout (a replay answered from its key is not one); refused ones leave the key free. */
+    async admitCheckout(ctx: ShopContext<CheckoutParams>, claim: KeyDoc) {
+      try {
+        await this.limiter.admit(callerId(ctx), ctx.params.payment);
+      } catch (err) {
+        await this.keys.release(claim).catch((e: unknown) => this.logger.warn(`Idempotency key not released: ${(e as Error).message}`));
+        if (err instanceof CheckoutRefused) throw tooManyRequests(err.message, err.retryAfterSec);
+        // Without the counters the limit cannot hold: refuse rather than let unlimited card tests through.
+        this.logger.warn(`Checkout limit counters unreachable: ${(err as Error).message}`);
+        throw unavailable("Checkout is unavailable, try again later");
+      }
+    },
+
     /** Steps 2 to 12 for a request that holds the key; "lost" when another request took the key or the order over. */
     async runCheckout(ctx: ShopContext<CheckoutParams>, claim: KeyDoc) {
       const userId = callerId(ctx);
@@ -405,6 +429,12 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
     this.book = new OrderBook(withOrderMetrics(this, shopMetrics(this.broker)), { leaseMs: this.settings.staleAfterMs, announce: this.announcer() });
     this.keyStore = await openCollection(this, { collection: "idempotency", database: "orders", indexes: KEY_INDEXES });
     this.keys = new CheckoutKeys({ store: this.keyStore, leaseMs: this.settings.staleAfterMs });
+    const counters = config.redisUrl ? new RedisWindowCounters(config.redisUrl, `${config.namespace}:checkout-limits:`) : new MemoryWindowCounters();
+    this.limiter = new CheckoutLimiter(counters, this.settings.checkoutLimit);
+    if (counters instanceof RedisWindowCounters) {
+      // Not fatal: checkouts answer 503 until Redis is reachable.
+      await counters.connect().catch((err: Error) => this.logger.warn(`Redis for checkout limits not reachable yet: ${err.message}`));
+    }
 
     const every = this.settings.recoveryIntervalMs;
     if (every > 0) {
@@ -419,6 +449,7 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.sweeping?.catch(() => undefined);
     await this.keyStore?.disconnect();
+    await this.limiter?.close();
   },
 };
 

@@ -246,7 +246,7 @@ const PaymentsService: ServiceSchema<PaymentsSettings, PaymentsMethods, Payments
 
   methods: {
     createGateway() {
-      return createGateway(this.settings.gateway, { latencyMs: this.settings.gatewayLatencyMs });
+      return createGateway(this.settings.gateway, { latencyMs: this.settings.gatewayLatencyMs }, config);
     },
 
     /** Retries transient processor errors with backoff and jitter; the last error is thrown. */

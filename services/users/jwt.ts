@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { ConfigError, type PlatformConfig } from "../../platform/config";
 import { unauthorized } from "../../platform/errors";
 
@@ -36,8 +36,14 @@ export const MIN_SECRET_LENGTH = 32;
 /** The HMAC key as jose takes it. */
 export type JwtKey = Uint8Array;
 
-export function signToken(userId: string, key: JwtKey, ttlSec: number): Promise<string> {
-  return new (lib().SignJWT)({})
+/**
+ * `ver` is the user's token version when it was issued: a password change or
+ * "log out everywhere" raises the version, and every older token stops. `jti`
+ * names this one token, so a logout can revoke just it.
+ */
+export function signToken(userId: string, key: JwtKey, ttlSec: number, version: number): Promise<string> {
+  return new (lib().SignJWT)({ ver: version })
+    .setJti(randomUUID())
     .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
     .setSubject(userId)
     .setIssuer(JWT_ISSUER)
@@ -47,25 +53,33 @@ export function signToken(userId: string, key: JwtKey, ttlSec: number): Promise<
     .sign(key);
 }
 
-/** The user id (`sub`) of a valid token; anything else is a 401. */
-export async function verifyToken(token: string, key: JwtKey): Promise<{ userId: string }> {
-  let sub: unknown;
+export interface TokenClaims {
+  userId: string;
+  tokenId: string;
+  version: number;
+  /** Epoch seconds. */
+  expiresAt: number;
+}
+
+/** The claims of a valid token; anything else is a 401. */
+export async function verifyToken(token: string, key: JwtKey): Promise<TokenClaims> {
+  let payload: Record<string, unknown>;
   try {
-    const { payload } = await lib().jwtVerify(token, key, {
+    ({ payload } = await lib().jwtVerify(token, key, {
       algorithms: [ALGORITHM],
       issuer: JWT_ISSUER,
       audience: JWT_AUDIENCE,
-      requiredClaims: ["exp", "sub"],
-    });
-    sub = payload.sub;
+      requiredClaims: ["exp", "sub", "jti", "ver"],
+    }));
   } catch (err) {
     // jose's codes (ERR_JWT_EXPIRED, ERR_JWS_SIGNATURE_VERIFICATION_FAILED...) only split "expired" off:
     // a client can act on that (log in again), and the details would only help a forger.
     const expired = (err as { code?: unknown }).code === "ERR_JWT_EXPIRED";
     throw expired ? unauthorized("Token expired", "TOKEN_EXPIRED") : unauthorized("Invalid token");
   }
-  if (typeof sub !== "string" || sub === "") throw unauthorized("Invalid token");
-  return { userId: sub };
+  const { sub, jti, ver, exp } = payload;
+  if (typeof sub !== "string" || sub === "" || typeof jti !== "string" || jti === "" || !Number.isInteger(ver) || typeof exp !== "number") throw unauthorized("Invalid token");
+  return { userId: sub, tokenId: jti, version: ver as number, expiresAt: exp };
 }
 
 const SECRET_FILE = "jwt-secret";

@@ -5,6 +5,7 @@
  * `needsRehash` tells the login to upgrade them.
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { config } from "../../platform/config";
 
 export interface ScryptParams {
   N: number;
@@ -12,17 +13,21 @@ export interface ScryptParams {
   p: number;
 }
 
-/** ~30 ms per hash on one core: slow for a guesser, cheap enough for a login. */
-export const DEFAULT_PARAMS: ScryptParams = { N: 16_384, r: 8, p: 1 };
+/** OWASP's current recommendation for scrypt (Password Storage Cheat Sheet): 128 MiB and a few hundred ms per hash. */
+export const DEFAULT_PARAMS: ScryptParams = { N: 2 ** 17, r: 8, p: 1 };
+
+/** What new hashes are made with: DEFAULT_PARAMS, unless PASSWORD_SCRYPT_N says otherwise (test suites go cheaper). */
+export const CONFIGURED_PARAMS: ScryptParams = { ...DEFAULT_PARAMS, N: config.passwordScryptN };
 
 const SALT_BYTES = 16;
 const KEY_BYTES = 64;
 const PREFIX = "scrypt";
 
 // A stored hash is data: bounds keep a corrupt or planted one from costing gigabytes or minutes.
-const MAX_LOG2_N = 20;
+// Memory is 128 * N * r bytes: twice the default's 128 MiB leaves room to raise the cost once.
+export const MAX_MEMORY_BYTES = 256 * 1024 * 1024;
 const MAX_R = 32;
-const MAX_P = 16;
+const MAX_P = 4;
 
 function derive(password: string, salt: Buffer, keyLength: number, params: ScryptParams): Promise<Buffer> {
   // scrypt needs 128 * N * r bytes; Node's default cap (32 MiB) would refuse raised parameters.
@@ -36,11 +41,12 @@ function derive(password: string, salt: Buffer, keyLength: number, params: Scryp
 
 function validParams(params: ScryptParams): boolean {
   const { N, r, p } = params;
-  const powerOfTwo = Number.isInteger(N) && N > 1 && (N & (N - 1)) === 0 && N <= 2 ** MAX_LOG2_N;
-  return powerOfTwo && Number.isInteger(r) && r >= 1 && r <= MAX_R && Number.isInteger(p) && p >= 1 && p <= MAX_P;
+  const powerOfTwo = Number.isInteger(N) && N > 1 && N <= 2 ** 30 && (N & (N - 1)) === 0;
+  const shape = powerOfTwo && Number.isInteger(r) && r >= 1 && r <= MAX_R && Number.isInteger(p) && p >= 1 && p <= MAX_P;
+  return shape && 128 * N * r <= MAX_MEMORY_BYTES;
 }
 
-export async function hashPassword(password: string, params: ScryptParams = DEFAULT_PARAMS): Promise<string> {
+export async function hashPassword(password: string, params: ScryptParams = CONFIGURED_PARAMS): Promise<string> {
   if (!validParams(params)) throw new RangeError("Invalid scrypt parameters");
   const salt = randomBytes(SALT_BYTES);
   const key = await derive(password, salt, KEY_BYTES, params);
@@ -72,7 +78,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 /** True when `stored` was made with other parameters than `params` (or cannot be read). */
-export function needsRehash(stored: string, params: ScryptParams = DEFAULT_PARAMS): boolean {
+export function needsRehash(stored: string, params: ScryptParams = CONFIGURED_PARAMS): boolean {
   const parsed = parse(stored);
   return !parsed || parsed.params.N !== params.N || parsed.params.r !== params.r || parsed.params.p !== params.p;
 }

@@ -10,7 +10,9 @@ import { config } from "../../platform/config";
 import { conflict, notFound, tooManyRequests, unauthorized, unavailable, unprocessable } from "../../platform/errors";
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from "./password";
 import { loadJwtKey, signToken, verifyToken, type JwtKey } from "./jwt";
-import { LoginLimiter, MemoryFailureStore, RedisFailureStore, type LoginLimit } from "./login-failures";
+import { isRevoked, revocationOf, tokenVersionOf, REVOKED_TOKENS_KEPT, TOKENS_REVOKED_EVENT } from "./sessions";
+import { AttemptRefused, LoginLimiter, type LoginLimit } from "./login-failures";
+import { MemoryWindowCounters, RedisWindowCounters } from "../../platform/window-counters";
 import { adminCredentials, authUser, publicUser, PASSWORD_MIN_LENGTH, type PublicUser } from "./users";
 import { addressRule, type Address } from "../../contracts/address";
 import type { AuthUser, ShopContext, ShopSettings } from "../../types/moleculer";
@@ -32,9 +34,9 @@ interface UsersMethods extends OutboxMethods {
   setDisabled(id: string, disabled: boolean): Promise<PublicUser>;
   session(doc: Record<string, any>): Promise<{ user: PublicUser; token: string }>;
   caller(ctx: ShopContext<unknown>): AuthUser;
-  /** Throws 429 while `email` is locked out by failed logins. */
-  assertNotLocked(email: string): Promise<void>;
-  recordFailure(email: string): Promise<void>;
+  /** Counts a password attempt on `email` before it is checked; throws 429 once over the limit (login-failures.ts). */
+  claimAttempt(ctx: ShopContext<unknown>, email: string): Promise<void>;
+  attemptSucceeded(ctx: ShopContext<unknown>, email: string): Promise<void>;
   checkPassword(doc: Record<string, any>, password: string): Promise<boolean>;
   bootstrapAdmin(): Promise<void>;
 }
@@ -45,12 +47,16 @@ interface RegisterParams { email: string; password: string; name: string }
 interface LoginParams { email: string; password: string }
 interface UpdateParams { name?: string; address?: Address; password?: string; currentPassword?: string }
 interface ListParams { page: number; pageSize: number }
+interface LogoutParams { all: boolean }
 
 const emailRule = { type: "email", mode: "precise", normalize: true, max: 254 } as const;
 const newPasswordRule = { type: "string", min: PASSWORD_MIN_LENGTH, max: 200 } as const;
 const nameRule = { type: "string", trim: true, min: 1, max: 100 } as const;
 
 const now = () => new Date().toISOString();
+
+/** Calls from inside the cluster carry no client address: they share one, "internal". */
+const addressOf = (ctx: ShopContext<unknown>) => ctx.meta.clientAddress ?? "internal";
 
 const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, UsersVars> = {
   name: "users",
@@ -60,7 +66,7 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
 
   settings: {
     rest: "/",
-    loginLimit: { maxFailures: 10, windowSec: 15 * 60 },
+    loginLimit: { maxFailures: 10, windowSec: 15 * 60, knownAddressDays: 30 },
   },
 
   actions: {
@@ -80,6 +86,7 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
         // The unique index decides between concurrent registrations of one email: 409 for the loser.
         const doc = await this.insertEntity({ email, name, role: "customer", passwordHash: await hashPassword(password), createdAt: at, updatedAt: at }, "email");
         const session = await this.session(doc);
+        await this.limiter.remember(email, addressOf(ctx)).catch((err: Error) => this.logger.warn(`Address of a registration not remembered: ${err.message}`));
         try {
           // Durable (outbox -> JetStream): the welcome mail must not depend on notifications being up.
           await this.publishDurable("user.registered", { id: session.user.id, email: session.user.email, name: session.user.name }, ctx);
@@ -104,15 +111,12 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
       params: { $$strict: "remove", email: emailRule, password: { type: "string", min: 1, max: 200 } },
       async handler(this: UsersThis, ctx: ShopContext<LoginParams>) {
         const { email, password } = ctx.params;
-        await this.assertNotLocked(email);
+        await this.claimAttempt(ctx, email);
         const doc = await this.adapter.findOne({ email });
         // An unknown email costs a scrypt too (against a dummy hash): the time does not tell it apart.
         const ok = doc ? await this.checkPassword(doc, password) : await verifyPassword(password, await dummyHash()).then(() => false);
-        if (!doc || !ok || doc.disabled) {
-          await this.recordFailure(email);
-          throw unauthorized("Invalid email or password", "INVALID_CREDENTIALS");
-        }
-        await this.limiter.succeeded(email).catch((err: Error) => this.logger.warn(`Login failures of an account not reset: ${err.message}`));
+        if (!doc || !ok || doc.disabled) throw unauthorized("Invalid email or password", "INVALID_CREDENTIALS");
+        await this.attemptSucceeded(ctx, email);
         return this.session(this.adapter.afterRetrieveTransformID(doc, "id"));
       },
     },
@@ -165,12 +169,14 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
           if (currentPassword === undefined) {
             throw unprocessable("currentPassword is required to change the password", [{ field: "currentPassword", message: "The 'currentPassword' field is required to change the password.", type: "required" }]);
           }
-          await this.assertNotLocked(doc.email);
+          await this.claimAttempt(ctx, doc.email);
           if (!(await this.checkPassword(doc, currentPassword))) {
-            await this.recordFailure(doc.email);
             throw unprocessable("currentPassword is wrong", [{ field: "currentPassword", message: "The 'currentPassword' field does not match the current password.", type: "currentPassword" }]);
           }
+          await this.attemptSucceeded(ctx, doc.email);
           set.passwordHash = await hashPassword(password);
+          // Every token issued before stops: whoever held one may be why the password changes.
+          set.tokenVersion = tokenVersionOf(doc) + 1;
           filter.passwordHash = doc.passwordHash;
         }
         if (Object.keys(set).length === 0) return publicUser(doc);
@@ -179,7 +185,33 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
           // Gone, or its password changed between the check and the write (another session).
           throw (await this.findEntityById(id)) ? conflict("The account changed meanwhile, try again", "CONCURRENT_UPDATE") : notFound("User");
         }
+        if (password !== undefined) ctx.broadcast(TOKENS_REVOKED_EVENT, { userId: id });
         return publicUser(updated);
+      },
+    },
+
+    logout: {
+      rest: "POST /auth/logout",
+      params: { $$strict: "remove", all: { type: "boolean", convert: true, default: false } },
+      async handler(this: UsersThis, ctx: ShopContext<LogoutParams>) {
+        const caller = this.caller(ctx);
+        const doc = await this.findEntityById(caller.id);
+        if (!doc) throw notFound("User");
+        const version = tokenVersionOf(doc);
+        // Tokens from before token ids cannot be named one by one: they go all together.
+        const one = ctx.params.all || !caller.tokenId ? null : revocationOf(caller);
+        const revokedKept = Array.isArray(doc.revokedTokens) ? doc.revokedTokens.length : 0;
+        if (one && revokedKept < REVOKED_TOKENS_KEPT) {
+          await this.updateWhere({ _id: caller.id }, { $push: { revokedTokens: one } });
+        } else {
+          // Everywhere, or one token too many to list: a new version ends them all (and empties the list).
+          // Conditional: of two at once, both still end every older token.
+          const unchanged = doc.tokenVersion === undefined ? { $exists: false } : version;
+          await this.updateWhere({ _id: caller.id, tokenVersion: unchanged }, { $set: { tokenVersion: version + 1, revokedTokens: [] } });
+        }
+        ctx.broadcast(TOKENS_REVOKED_EVENT, { userId: caller.id, tokenId: one ? one.id : undefined });
+        ctx.meta.$statusCode = 204;
+        return null;
       },
     },
 
@@ -243,11 +275,12 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
       // Idempotent (a read): the broker may retry it on a transient failure.
       retryPolicy: { enabled: true },
       async handler(this: UsersThis, ctx: ShopContext<{ token: string }>): Promise<AuthUser> {
-        const { userId } = await verifyToken(ctx.params.token, this.jwtKey);
-        // Looked up on every resolve (the gateway caches for seconds): a deleted or disabled account's token stops here.
-        const doc = await this.findEntityById(userId);
-        if (!doc || doc.disabled) throw unauthorized("Invalid token");
-        return authUser(doc);
+        const claims = await verifyToken(ctx.params.token, this.jwtKey);
+        // Looked up on every resolve (the gateway caches for seconds): the token of a deleted or disabled
+        // account, one issued before a password change or "log out everywhere", or one logged out stops here.
+        const doc = await this.findEntityById(claims.userId);
+        if (!doc || doc.disabled || claims.version !== tokenVersionOf(doc) || isRevoked(doc, claims.tokenId)) throw unauthorized("Invalid token");
+        return { ...authUser(doc), tokenId: claims.tokenId, tokenExpiresAt: claims.expiresAt };
       },
     },
   },
@@ -261,7 +294,7 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
 
     async session(this: UsersThis, doc: Record<string, any>) {
       const user = publicUser(doc);
-      return { user, token: await signToken(user.id, this.jwtKey, config.jwtTtlSec) };
+      return { user, token: await signToken(user.id, this.jwtKey, config.jwtTtlSec, tokenVersionOf(doc)) };
     },
 
     caller(ctx: ShopContext<unknown>): AuthUser {
@@ -270,17 +303,19 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
       return ctx.meta.user;
     },
 
-    async assertNotLocked(this: UsersThis, email: string) {
-      const seconds = await this.limiter.retryAfter(email).catch((err: Error) => {
+    async claimAttempt(this: UsersThis, ctx: ShopContext<unknown>, email: string) {
+      try {
+        await this.limiter.claim(email, addressOf(ctx));
+      } catch (err) {
+        if (err instanceof AttemptRefused) throw tooManyRequests("Too many failed logins for this account, try again later", err.retryAfterSec);
         // Without the counters the limit cannot hold: refuse logins rather than allow unlimited guessing.
-        this.logger.warn(`Login failure counters unreachable: ${err.message}`);
+        this.logger.warn(`Login attempt counters unreachable: ${(err as Error).message}`);
         throw unavailable("Login is unavailable, try again later");
-      });
-      if (seconds > 0) throw tooManyRequests("Too many failed logins for this account, try again later", seconds);
+      }
     },
 
-    async recordFailure(this: UsersThis, email: string) {
-      await this.limiter.failed(email).catch((err: Error) => this.logger.warn(`A failed login was not counted: ${err.message}`));
+    async attemptSucceeded(this: UsersThis, ctx: ShopContext<unknown>, email: string) {
+      await this.limiter.succeeded(email, addressOf(ctx)).catch((err: Error) => this.logger.warn(`Login attempts of an account not reset: ${err.message}`));
     },
 
     /** Verifies, and upgrades a hash made with older scrypt parameters while the password is at hand. */
@@ -319,9 +354,9 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
     // Configuration errors stop the start: production without JWT_SECRET or ADMIN_* never serves.
     this.jwtKey = loadJwtKey(config);
     await this.bootstrapAdmin();
-    const store = config.redisUrl ? new RedisFailureStore(config.redisUrl, `${config.namespace}:login-failures:`) : new MemoryFailureStore();
+    const store = config.redisUrl ? new RedisWindowCounters(config.redisUrl, `${config.namespace}:login-failures:`) : new MemoryWindowCounters();
     this.limiter = new LoginLimiter(store, this.settings.loginLimit);
-    if (store instanceof RedisFailureStore) {
+    if (store instanceof RedisWindowCounters) {
       // Not fatal: logins answer 503 until Redis is reachable, the rest of the service works.
       await store.connect().catch((err: Error) => this.logger.warn(`Redis for login failure counters not reachable yet: ${err.message}`));
     }

@@ -20,6 +20,30 @@ describe.each(STORE_ROWS)("the cart store (%s)", (_name, kind) => {
     store = await fx.create();
   });
 
+  describe("removeBought (after a paid order)", () => {
+    it("takes out what the order bought and keeps what was added meanwhile", async () => {
+      await store.add("u1", "p1", 3, ROOMY); // 2 were bought, 1 was added during the checkout
+      await store.add("u1", "p2", 1, ROOMY); // bought
+      await store.add("u1", "p3", 4, ROOMY); // added during the checkout
+      expect(await store.removeBought("u1", "o1", [{ productId: "p1", quantity: 2 }, { productId: "p2", quantity: 1 }])).toBe(2);
+      expect(await store.lines("u1")).toEqual([{ productId: "p1", quantity: 1 }, { productId: "p3", quantity: 4 }]);
+    });
+
+    it("changes nothing when repeated for the same order (a retried call)", async () => {
+      await store.add("u1", "p1", 5, ROOMY);
+      await store.removeBought("u1", "o1", [{ productId: "p1", quantity: 2 }]);
+      expect(await store.removeBought("u1", "o1", [{ productId: "p1", quantity: 2 }])).toBe(0);
+      expect(await store.lines("u1")).toEqual([{ productId: "p1", quantity: 3 }]);
+    });
+
+    it("deletes a cart left with no lines, and minds a line removed meanwhile", async () => {
+      await store.add("u1", "p1", 2, ROOMY);
+      expect(await store.removeBought("u1", "o2", [{ productId: "p1", quantity: 2 }, { productId: "gone", quantity: 1 }])).toBe(1);
+      expect(await store.lines("u1")).toEqual([]);
+      expect(await fx.secondsToLive(store, "u1")).toBeNull();
+    });
+  });
+
   describe("lines", () => {
     it("has no lines for a user without a cart", async () => {
       expect(await store.lines("nobody")).toEqual([]);

@@ -218,3 +218,11 @@ describe("the order's payment, for undoing it", () => {
     expect(attempts).toEqual([LIST, CLOSE, LIST]);
   });
 });
+
+describe("clearing the cart after a paid order", () => {
+  it("asks cart to take out only the order's lines, once per order: what was added during the checkout stays", async () => {
+    const detached = scripted({ removedLines: 1 });
+    await checkoutCalls(untouched, detached.call).clearCart(ORDER);
+    expect(detached.attempts).toEqual([{ action: "cart.clearFor", params: { userId: "u-1", orderId: "o-1", items: [{ productId: "p-1", quantity: 2 }] }, opts: { retries: 2 } }]);
+  });
+});

@@ -279,6 +279,32 @@ describe("a cancel during the checkout", () => {
   });
 });
 
+describe("cancelling a paid order", () => {
+  it("asks shipping first: a parcel that has left (its shipment.updated lost) refuses the cancel, and nothing is refunded or restocked", async () => {
+    const h = harness();
+    const paid = await h.saga.run(await pendingOrder(), CARD);
+    h.shop.fail("cancelShipment", refused(409, "ALREADY_SHIPPED", { status: "in_transit" }));
+    h.shop.log.length = 0;
+
+    await expect(h.saga.cancelPaid(paid, "cancelled by the customer")).rejects.toMatchObject({ code: 409, type: "ALREADY_SHIPPED" });
+    expect(h.shop.log).toEqual(["cancelShipment"]);
+    expect(h.shop.tx?.status).toBe("captured");
+    expect(h.shop.reservation).toBe("committed");
+    expect(await book.get(paid.id)).toMatchObject({ status: "paid" });
+  });
+
+  it("cancels the shipment, then refunds and restocks", async () => {
+    const h = harness();
+    const paid = await h.saga.run(await pendingOrder(), CARD);
+    h.shop.log.length = 0;
+    const cancelled = await h.saga.cancelPaid(paid, "cancelled by the customer");
+    expect(cancelled).toMatchObject({ status: "cancelled" });
+    expect(h.shop.log[0]).toBe("cancelShipment");
+    expect(h.shop.tx?.status).toBe("refunded");
+    expect(h.shop.reservation).toBe("restocked");
+  });
+});
+
 describe("a saga that lost its lease", () => {
   it("stops without undoing anything: the new owner decides", async () => {
     const h = harness();

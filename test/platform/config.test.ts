@@ -18,7 +18,7 @@ describe("configuration from the environment", () => {
   });
 
   it("reads a cluster's settings", () => {
-    const cfg = loadConfig({ TRANSPORTER: "nats://nats:4222", SERVICES: "products, cart", NODE_ENV: "production", SEED: "false" });
+    const cfg = loadConfig({ TRANSPORTER: "nats://nats:4222", NATS_USER: "shop", NATS_PASSWORD: "b7e4d91c2a6f", SERVICES: "products, cart", NODE_ENV: "production", SEED: "false" });
     expect(cfg).toMatchObject({ transporter: "nats://nats:4222", services: ["products", "cart"], production: true, logFormat: "json", seed: false });
   });
 

@@ -39,13 +39,13 @@ export function uniqueEmail(prefix = "user"): string {
   return `${prefix}-${randomBytes(4).toString("hex")}@example.com`;
 }
 
-export async function registerUser(http: ApiClient, overrides: { email?: string; password?: string; name?: string } = {}): Promise<Session> {
+export async function registerUser(http: ApiClient, overrides: { email?: string; password?: string; name?: string } = {}, headers?: Record<string, string>): Promise<Session> {
   const password = overrides.password ?? `pw-${randomBytes(6).toString("hex")}`;
   const res = await http.post<{ user: PublicUser; token: string }>("/auth/register", {
     email: overrides.email ?? uniqueEmail(),
     password,
     name: overrides.name ?? "Test User",
-  });
+  }, { headers });
   if (res.status !== 201) throw new Error(`register answered ${res.status}: ${res.text}`);
   return { ...res.body, password };
 }
@@ -64,7 +64,7 @@ const b64url = (value: unknown) => Buffer.from(typeof value === "string" ? value
 /** Claims of a token the platform would accept, for `userId`, unless overridden. */
 export function claims(userId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Math.floor(Date.now() / 1000);
-  return { sub: userId, iss: JWT_ISSUER, aud: JWT_AUDIENCE, iat: now, exp: now + 600, ...overrides };
+  return { sub: userId, iss: JWT_ISSUER, aud: JWT_AUDIENCE, iat: now, exp: now + 600, jti: randomBytes(8).toString("hex"), ver: 0, ...overrides };
 }
 
 /** A compact JWS signed with HMAC (`alg` HS256/HS384/HS512), or unsigned for `alg: none`. */

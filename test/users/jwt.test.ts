@@ -20,27 +20,33 @@ async function rejection(token: string, k = key) {
 
 describe("access tokens (services/users/jwt)", () => {
   it("signs HS256 tokens for a user with issuer, audience and expiry", async () => {
-    const token = await signToken("user-1", key, 3600);
+    const token = await signToken("user-1", key, 3600, 4);
     const [header] = token.split(".");
     expect(JSON.parse(Buffer.from(header, "base64url").toString())).toEqual({ alg: "HS256", typ: "JWT" });
     const payload = decodePayload(token);
-    expect(payload).toMatchObject({ sub: "user-1", iss: JWT_ISSUER, aud: JWT_AUDIENCE });
+    expect(payload).toMatchObject({ sub: "user-1", iss: JWT_ISSUER, aud: JWT_AUDIENCE, ver: 4 });
     expect(payload.exp).toBe((payload.iat as number) + 3600);
-    await expect(verifyToken(token, key)).resolves.toEqual({ userId: "user-1" });
+    expect(payload.jti).toEqual(expect.any(String));
+    await expect(verifyToken(token, key)).resolves.toEqual({ userId: "user-1", tokenId: payload.jti, version: 4, expiresAt: payload.exp });
   });
 
   it("accepts a token built elsewhere with the same key and claims", async () => {
-    await expect(verifyToken(handMadeToken({ alg: "HS256", typ: "JWT" }, claims("u9"), key), key)).resolves.toEqual({ userId: "u9" });
+    await expect(verifyToken(handMadeToken({ alg: "HS256", typ: "JWT" }, claims("u9"), key), key)).resolves.toMatchObject({ userId: "u9", version: 0 });
+  });
+
+  it("refuses a token without a token id or version: it could not be revoked", async () => {
+    expect(await rejection(handMadeToken({ alg: "HS256", typ: "JWT" }, claims("u9", { jti: undefined }), key))).toMatchObject({ code: 401 });
+    expect(await rejection(handMadeToken({ alg: "HS256", typ: "JWT" }, claims("u9", { ver: "1" }), key))).toMatchObject({ code: 401 });
   });
 
   it("refuses a token whose payload was changed after signing", async () => {
-    const token = await signToken("user-1", key, 3600);
+    const token = await signToken("user-1", key, 3600, 0);
     const err = await rejection(withPayload(token, { ...decodePayload(token), sub: "admin-id" }));
     expect(err).toMatchObject({ code: 401, type: "INVALID_TOKEN" });
   });
 
   it("refuses a token signed with another key", async () => {
-    expect(await rejection(await signToken("user-1", otherKey, 3600))).toMatchObject({ code: 401, type: "INVALID_TOKEN" });
+    expect(await rejection(await signToken("user-1", otherKey, 3600, 0))).toMatchObject({ code: 401, type: "INVALID_TOKEN" });
   });
 
   it("refuses an expired token, saying so", async () => {

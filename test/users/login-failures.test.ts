@@ -1,11 +1,12 @@
-import { LoginLimiter, MemoryFailureStore, RedisFailureStore, type FailureStore } from "../../services/users/login-failures";
+import { AttemptRefused, LoginLimiter } from "../../services/users/login-failures";
+import { MemoryWindowCounters, RedisWindowCounters, type WindowCounters } from "../../platform/window-counters";
 import { startRedisServer, type RedisServer } from "../support/redis-server";
 
 /** What both stores promise, run against each. */
-type Made = { store: FailureStore; advance: (ms: number) => void | Promise<void> };
+type Made = { store: WindowCounters; advance: (ms: number) => void | Promise<void> };
 
-function behavesLikeAFailureStore(make: () => Made | Promise<Made>) {
-  let store: FailureStore;
+function behavesLikeAWindowCounters(make: () => Made | Promise<Made>) {
+  let store: WindowCounters;
   let advance: Made["advance"];
   beforeEach(async () => {
     ({ store, advance } = await make());
@@ -53,16 +54,16 @@ function behavesLikeAFailureStore(make: () => Made | Promise<Made>) {
   });
 }
 
-describe("MemoryFailureStore", () => {
+describe("MemoryWindowCounters", () => {
   let clock = 0;
-  behavesLikeAFailureStore(() => {
+  behavesLikeAWindowCounters(() => {
     clock = 1_000_000;
-    return { store: new MemoryFailureStore(10_000, () => clock), advance: (ms) => void (clock += ms) };
+    return { store: new MemoryWindowCounters(10_000, () => clock), advance: (ms) => void (clock += ms) };
   });
 
   it("sweeps expired counters when it grows past its bound", async () => {
     clock = 0;
-    const store = new MemoryFailureStore(3, () => clock);
+    const store = new MemoryWindowCounters(3, () => clock);
     for (const key of ["a", "b", "c"]) await store.increment(key, 1);
     clock += 2000;
     await store.increment("d", 1);
@@ -70,25 +71,25 @@ describe("MemoryFailureStore", () => {
   });
 });
 
-describe("RedisFailureStore (private redis-server)", () => {
+describe("RedisWindowCounters (private redis-server)", () => {
   let redis: RedisServer;
   beforeAll(async () => {
     redis = await startRedisServer();
   });
   afterAll(() => redis?.stop());
 
-  behavesLikeAFailureStore(async () => {
-    const store = new RedisFailureStore(redis.url, `test-${Math.random().toString(36).slice(2)}:`);
+  behavesLikeAWindowCounters(async () => {
+    const store = new RedisWindowCounters(redis.url, `test-${Math.random().toString(36).slice(2)}:`);
     await store.connect();
     // Real time: Redis expires keys on its own clock.
     return { store, advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
   });
 
   it("keeps email addresses out of the Redis key names", async () => {
-    const store = new RedisFailureStore(redis.url, "privacy:");
+    const store = new RedisWindowCounters(redis.url, "privacy:");
     await store.connect();
     await store.increment("someone@example.com", 60);
-    const inspect = new RedisFailureStore(redis.url, "unused:");
+    const inspect = new RedisWindowCounters(redis.url, "unused:");
     await inspect.connect();
     const keys = await (inspect as unknown as { redis: { keys(pattern: string): Promise<string[]> } }).redis.keys("privacy:*");
     expect(keys).toHaveLength(1);
@@ -97,7 +98,7 @@ describe("RedisFailureStore (private redis-server)", () => {
   });
 
   it("fails fast while Redis is down and works again once it is back", async () => {
-    const store = new RedisFailureStore(redis.url, "outage:");
+    const store = new RedisWindowCounters(redis.url, "outage:");
     await store.connect();
     await store.increment("a@example.com", 60);
     await redis.kill();
@@ -111,7 +112,7 @@ describe("RedisFailureStore (private redis-server)", () => {
 
   it("connects by itself when Redis comes up after the store was made", async () => {
     await redis.kill();
-    const store = new RedisFailureStore(redis.url, "late:");
+    const store = new RedisWindowCounters(redis.url, "late:");
     await expect(store.connect()).rejects.toThrow();
     await redis.restart();
     await waitFor(() => store.get("a@example.com").then(() => true, () => false));
@@ -127,26 +128,42 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000) {
   }
 }
 
-describe("LoginLimiter: 10 failures in 15 minutes lock an account", () => {
+describe("LoginLimiter: 10 attempts per account in 15 minutes, claimed before the password is checked", () => {
   let limiter: LoginLimiter;
   beforeEach(() => {
-    limiter = new LoginLimiter(new MemoryFailureStore(), { maxFailures: 10, windowSec: 900 });
+    limiter = new LoginLimiter(new MemoryWindowCounters(), { maxFailures: 10, windowSec: 900, knownAddressDays: 30 });
+  });
+  const refusal = (promise: Promise<void>) => promise.then(() => null, (err: unknown) => err);
+
+  it("lets an address try ten times, then says how long to wait", async () => {
+    for (let i = 0; i < 10; i++) await limiter.claim("a@example.com", "203.0.113.1");
+    const refused = await refusal(limiter.claim("a@example.com", "203.0.113.1"));
+    expect(refused).toBeInstanceOf(AttemptRefused);
+    expect((refused as AttemptRefused).retryAfterSec).toBeGreaterThan(0);
+    expect((refused as AttemptRefused).retryAfterSec).toBeLessThanOrEqual(900);
+    await expect(limiter.claim("b@example.com", "203.0.113.1")).resolves.toBeUndefined();
   });
 
-  it("lets an account try until its tenth failure, then says how long to wait", async () => {
-    for (let i = 0; i < 9; i++) await limiter.failed("a@example.com");
-    await expect(limiter.retryAfter("a@example.com")).resolves.toBe(0);
-    await limiter.failed("a@example.com");
-    const wait = await limiter.retryAfter("a@example.com");
-    expect(wait).toBeGreaterThan(0);
-    expect(wait).toBeLessThanOrEqual(900);
-    await expect(limiter.retryAfter("b@example.com")).resolves.toBe(0);
+  it("claims atomically: of 100 concurrent attempts on one account, ten go on", async () => {
+    const outcomes = await Promise.all(Array.from({ length: 100 }, (_, i) => refusal(limiter.claim("a@example.com", `198.51.100.${i}`))));
+    expect(outcomes.filter((o) => o === null)).toHaveLength(10);
   });
 
-  it("forgets the failures of an account that logs in", async () => {
-    for (let i = 0; i < 9; i++) await limiter.failed("a@example.com");
-    await limiter.succeeded("a@example.com");
-    for (let i = 0; i < 9; i++) await limiter.failed("a@example.com");
-    await expect(limiter.retryAfter("a@example.com")).resolves.toBe(0);
+  it("gives addresses rotating on one account ten attempts in all", async () => {
+    for (let i = 0; i < 10; i++) await limiter.claim("a@example.com", `198.51.100.${i}`);
+    expect(await refusal(limiter.claim("a@example.com", "198.51.100.200"))).toBeInstanceOf(AttemptRefused);
+  });
+
+  it("lets the owner in from an address the account logged in from, whatever strangers did", async () => {
+    await limiter.claim("a@example.com", "203.0.113.1");
+    await limiter.succeeded("a@example.com", "203.0.113.1");
+    for (let i = 0; i < 20; i++) await refusal(limiter.claim("a@example.com", `198.51.100.${i}`));
+    await expect(limiter.claim("a@example.com", "203.0.113.1")).resolves.toBeUndefined();
+  });
+
+  it("forgets an address's attempts once it logs in", async () => {
+    for (let i = 0; i < 10; i++) await limiter.claim("a@example.com", "203.0.113.1");
+    await limiter.succeeded("a@example.com", "203.0.113.1");
+    for (let i = 0; i < 10; i++) await limiter.claim("a@example.com", "203.0.113.1");
   });
 });

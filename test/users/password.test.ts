@@ -1,4 +1,7 @@
-import { DEFAULT_PARAMS, dummyHash, hashPassword, needsRehash, verifyPassword } from "../../services/users/password";
+import crypto from "node:crypto";
+import { CONFIGURED_PARAMS, DEFAULT_PARAMS, dummyHash, hashPassword, needsRehash, verifyPassword } from "../../services/users/password";
+import { loadConfig } from "../../platform/config";
+import { registerUser, startUsersPlatform } from "./helpers";
 
 describe("password hashing (services/users/password)", () => {
   it("stores scrypt, its parameters, a salt and the hash in one string", async () => {
@@ -48,7 +51,47 @@ describe("password hashing (services/users/password)", () => {
   it("keeps one dummy hash with the current parameters for logins of unknown emails", async () => {
     const dummy = await dummyHash();
     expect(await dummyHash()).toBe(dummy);
-    expect(needsRehash(dummy, DEFAULT_PARAMS)).toBe(false);
+    expect(needsRehash(dummy, CONFIGURED_PARAMS)).toBe(false);
     await expect(verifyPassword("anything", dummy)).resolves.toBe(false);
   });
 });
+
+describe("the cost of password hashes", () => {
+  it("is OWASP's scrypt recommendation by default (N=2^17, r=8, p=1), and production takes no less", async () => {
+    expect(DEFAULT_PARAMS).toEqual({ N: 2 ** 17, r: 8, p: 1 });
+    expect(loadConfig({}).passwordScryptN).toBe(2 ** 17);
+    expect(() => loadConfig({ NODE_ENV: "production", PASSWORD_SCRYPT_N: "16384" })).toThrow(/PASSWORD_SCRYPT_N/);
+    expect(() => loadConfig({ PASSWORD_SCRYPT_N: "100000" })).toThrow(/PASSWORD_SCRYPT_N/);
+    const stored = await hashPassword("correct horse battery", DEFAULT_PARAMS);
+    expect(stored.startsWith("scrypt$131072$8$1$")).toBe(true);
+    await expect(verifyPassword("correct horse battery", stored)).resolves.toBe(true);
+  });
+
+  it("refuses a stored hash whose parameters would take more memory than twice the default, without running scrypt", async () => {
+    const good = (await hashPassword("whatever123", { N: 1024, r: 8, p: 1 })).split("$");
+    const scrypt = jest.spyOn(crypto, "scrypt").mockImplementation(((...args: unknown[]) => (args[args.length - 1] as (err: Error) => void)(new Error("scrypt was run"))) as never);
+    try {
+      for (const [N, r, p] of [[2 ** 20, 8, 1], [2 ** 18, 16, 1], [2 ** 17, 8, 16]]) {
+        await expect(verifyPassword("whatever123", ["scrypt", N, r, p, good[4], good[5]].join("$"))).resolves.toBe(false);
+      }
+      expect(scrypt).not.toHaveBeenCalled();
+    } finally {
+      scrypt.mockRestore();
+    }
+  });
+
+  it("upgrades a hash made at an older cost at the account's next successful login", async () => {
+    const platform = await startUsersPlatform();
+    try {
+      const { user, password } = await registerUser(platform.http);
+      await platform.users.updateWhere({ _id: user.id }, { $set: { passwordHash: await hashPassword(password, { N: 1024, r: 8, p: 1 }) } });
+      expect((await platform.http.post("/auth/login", { email: user.email, password })).status).toBe(200);
+      const doc = await platform.users.findEntityById(user.id);
+      expect(doc?.passwordHash.startsWith(`scrypt$${CONFIGURED_PARAMS.N}$8$1$`)).toBe(true);
+      expect((await platform.http.post("/auth/login", { email: user.email, password })).status).toBe(200);
+    } finally {
+      await platform.stop();
+    }
+  });
+});
+

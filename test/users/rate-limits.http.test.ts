@@ -3,6 +3,7 @@
  * a per-account limit on failed logins in the users service, and
  * moleculer-web's per-address limit on the auth routes.
  */
+import { parseTrustProxy } from "../../platform/client-address";
 import { registerUser, startUsersPlatform, uniqueEmail, type Session, type UsersPlatform } from "./helpers";
 
 type ErrorBody = { code: number; type: string; data?: { retryAfter?: number } };
@@ -99,3 +100,64 @@ describe("per-address limit on the auth routes (moleculer-web)", () => {
     expect((await platform.http.get("/users/me", { token })).status).toBe(200);
   });
 });
+
+describe("the per-address limit takes the address from the socket, not from what the client sends", () => {
+  it("limits a client that sends a new X-Forwarded-For value with each request", async () => {
+    const platform = await startUsersPlatform({ authRateLimit: { window: 60_000, limit: 3 } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await platform.http.post("/auth/login", { email: uniqueEmail(), password: "wrong-password" }, { headers: { "x-forwarded-for": `198.51.100.${i + 1}` } });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+    } finally {
+      await platform.stop();
+    }
+  });
+
+  it("believes the entry the trusted proxy appended (TRUST_PROXY=1): two clients behind one ingress are limited apart", async () => {
+    const platform = await startUsersPlatform({ authRateLimit: { window: 60_000, limit: 2 }, trustProxy: parseTrustProxy("1") });
+    try {
+      const from = (client: string, forged = "1.2.3.4") =>
+        platform.http.post("/auth/login", { email: uniqueEmail(), password: "wrong-password" }, { headers: { "x-forwarded-for": `${forged}, ${client}` } });
+      expect((await from("203.0.113.1", "1.1.1.1")).status).toBe(401);
+      expect((await from("203.0.113.1", "2.2.2.2")).status).toBe(401);
+      expect((await from("203.0.113.1", "3.3.3.3")).status).toBe(429);
+      expect((await from("203.0.113.2")).status).toBe(401);
+    } finally {
+      await platform.stop();
+    }
+  });
+});
+
+describe("guesses at one account, tried concurrently and from many addresses", () => {
+  let platform: UsersPlatform;
+  beforeAll(async () => {
+    // One proxy hop: X-Forwarded-For's last entry plays the client's address.
+    platform = await startUsersPlatform({ trustProxy: parseTrustProxy("1") });
+  });
+  afterAll(() => platform.stop());
+
+  const loginFrom = (address: string, email: string, password: string) =>
+    platform.http.post<ErrorBody>("/auth/login", { email, password }, { headers: { "x-forwarded-for": address } });
+
+  it(`checks at most ${MAX_FAILURES} of 100 concurrent wrong passwords; the others get 429`, async () => {
+    const { user } = await registerUser(platform.http);
+    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => loginFrom(`198.51.100.${i + 1}`, user.email, `wrong-${i}-password`)));
+    const statuses = answers.map((res) => res.status);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(MAX_FAILURES);
+    expect(statuses.filter((status) => status !== 401).every((status) => status === 429)).toBe(true);
+  });
+
+  it("keeps strangers' guesses from locking the owner out of an address they logged in from", async () => {
+    const owner = "203.0.113.10";
+    const { user, password } = await registerUser(platform.http, {}, { "x-forwarded-for": owner });
+    for (let i = 0; i < 2 * MAX_FAILURES; i++) await loginFrom(`198.51.100.${i + 1}`, user.email, `wrong-${i}-password`);
+    // The limit still holds for everyone else, even with the right password...
+    expect((await loginFrom("198.51.100.250", user.email, password)).status).toBe(429);
+    // ...but not for the owner where they registered and log in.
+    expect((await loginFrom(owner, user.email, password)).status).toBe(200);
+  });
+});
+

@@ -47,6 +47,19 @@ describe("per-account login limit across users nodes (REDIS_URL)", () => {
     expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
+  it("checks at most ten of 100 concurrent wrong passwords spread over two nodes", async () => {
+    const email = helpers.uniqueEmail("storm");
+    const password = "storm-password-1";
+    await helpers.registerUser(nodeA.http, { email, password });
+    await helpers.registerUser(nodeB.http, { email, password });
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => (i % 2 ? nodeA : nodeB).http.post("/auth/login", { email, password: `wrong-${i}` })),
+    );
+    const statuses = answers.map((res) => res.status);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(10);
+    expect(statuses.filter((status) => status !== 401).every((status) => status === 429)).toBe(true);
+  });
+
   it("answers 503, not unlimited guessing, while Redis is down", async () => {
     await redis.kill();
     try {

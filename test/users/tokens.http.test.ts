@@ -102,4 +102,60 @@ describe("bearer tokens through the gateway", () => {
       intervalMs: 250,
     });
   });
+
+  const refusedWithinCacheTtl = (token: string, what: string) =>
+    waitUntil(async () => (await me(token)).status === 401, { description: what, timeoutMs: config.authCacheTtlMs + 3000, intervalMs: 250 });
+  const login = async (session: Session) => {
+    const res = await platform.http.post<{ token: string }>("/auth/login", { email: session.user.email, password: session.password });
+    expect(res.status).toBe(200);
+    return res.body.token;
+  };
+
+  it("stops every token issued before a password change; a login with the new password works", async () => {
+    const session = await registerUser(platform.http);
+    const otherDevice = await login(session);
+    const changed = await platform.http.patch("/users/me", { password: "brand-new-password", currentPassword: session.password }, { token: session.token });
+    expect(changed.status).toBe(200);
+
+    await refusedWithinCacheTtl(session.token, "the token used for the change to be refused");
+    await refusedWithinCacheTtl(otherDevice, "the other device's token to be refused");
+    const fresh = await platform.http.post<{ token: string }>("/auth/login", { email: session.user.email, password: "brand-new-password" });
+    expect((await me(fresh.body.token)).status).toBe(200);
+  });
+
+  it("logs out the token it is called with (204), and only that one", async () => {
+    const session = await registerUser(platform.http);
+    const otherDevice = await login(session);
+    const out = await platform.http.post("/auth/logout", undefined, { token: session.token });
+    expect(out.status).toBe(204);
+
+    await refusedWithinCacheTtl(session.token, "the logged-out token to be refused");
+    expect((await platform.http.post("/auth/logout", undefined, { token: session.token })).status).toBe(401);
+    expect((await me(otherDevice)).status).toBe(200);
+  });
+
+  it("logs out every session with ?all=true", async () => {
+    const session = await registerUser(platform.http);
+    const otherDevice = await login(session);
+    expect((await platform.http.post("/auth/logout?all=true", undefined, { token: session.token })).status).toBe(204);
+
+    await refusedWithinCacheTtl(session.token, "the calling token to be refused");
+    await refusedWithinCacheTtl(otherDevice, "the other device's token to be refused");
+    expect((await me(await login(session))).status).toBe(200);
+  });
+
+  it("answers 401 to a logout without a token", async () => {
+    expect((await platform.http.post("/auth/logout")).status).toBe(401);
+  });
+
+  it("keeps a user's list of logged-out tokens bounded: past it, one more logout ends every session", async () => {
+    const session = await registerUser(platform.http);
+    const keeper = await login(session);
+    for (let i = 0; i < 50; i++) expect((await platform.http.post("/auth/logout", undefined, { token: await login(session) })).status).toBe(204);
+    expect((await me(keeper)).status).toBe(200);
+    expect((await platform.http.post("/auth/logout", undefined, { token: await login(session) })).status).toBe(204);
+    await refusedWithinCacheTtl(keeper, "every older token to be refused");
+    const doc = await platform.users.findEntityById(session.user.id);
+    expect(doc?.revokedTokens).toEqual([]);
+  });
 });

@@ -106,7 +106,8 @@ export function checkoutCalls(forward: Call, detached: Call): SagaCalls {
     },
 
     async clearCart(order) {
-      await detached("cart.clearFor", { userId: order.userId }, RETRIES);
+      // Only what was bought: lines added to the cart while the checkout ran stay for the next one.
+      await detached("cart.clearFor", { userId: order.userId, orderId: order.id, items: lines(order) }, RETRIES);
     },
 
     async release(order) {

@@ -246,6 +246,9 @@ export class CheckoutSaga {
    * (saga.cleanup) and retried by the sweeper. null when the order moved on.
    */
   async cancelPaid(order: OrderDoc, reason: string): Promise<OrderDoc | null> {
+    // Shipping first: a lost shipment.updated leaves the order "paid" here while its parcel has left, and
+    // a refund and restock would give the goods away. Refused (409 ALREADY_SHIPPED): nothing is undone.
+    await this.calls.cancelShipment(order);
     const owner = ownerToken();
     const cancelled = await this.book.transition(order, "cancelled", reason, {
       set: { failureReason: reason, "saga.step": "cancelling", "saga.cleanup": true, "saga.owner": owner, "saga.leaseUntil": this.book.now() + this.book.leaseMs },

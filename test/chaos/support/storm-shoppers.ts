@@ -59,7 +59,7 @@ export async function mintShoppers(opts: { mongoUri: string; jwtSecret: string; 
   } finally {
     await client.close();
   }
-  return Promise.all(docs.map(async ({ id, doc }) => ({ userId: id, email: doc.email, token: await signToken(id, key, opts.ttlSec ?? 3600) })));
+  return Promise.all(docs.map(async ({ id, doc }) => ({ userId: id, email: doc.email, token: await signToken(id, key, opts.ttlSec ?? 3600, 0) })));
 }
 
 /** Runs `task` over `items` with at most `limit` at a time; answers the results in order. */

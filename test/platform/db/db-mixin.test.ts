@@ -133,7 +133,7 @@ describe("DbMixin", () => {
 describe("the NeDB file adapter", () => {
   it("keeps data and unique indexes across a restart", async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "shop-nedb-"));
-    const cfg = { mongoUri: undefined, nodeEnv: "development", dataDir };
+    const cfg = { mongoUri: undefined, nodeEnv: "development" as const, dataDir };
     const service = { schema: { collection: "things" } };
     try {
       const first = createAdapter({ collection: "things", database: "things" }, cfg);
