@@ -26,6 +26,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/currencies/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a display currency's rate
+         * @description Prices shown in that currency follow at once; nothing is ever charged in it.
+         *
+         *     Needs a Bearer token of the role admin.
+         */
+        put: operations["currency.update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/dead-letters": {
         parameters: {
             query?: never;
@@ -174,6 +196,142 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the webhook endpoints
+         * @description Needs a Bearer token of the role admin.
+         */
+        get: operations["webhooks.list"];
+        put?: never;
+        /**
+         * Subscribe an endpoint to the shop's events
+         * @description Answers the endpoint with its signing secret (`whsec_…`), shown this once. The URL must be https and reach a public address in production.
+         *
+         *     Needs a Bearer token of the role admin.
+         */
+        post: operations["webhooks.create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a webhook endpoint
+         * @description Needs a Bearer token of the role admin.
+         */
+        get: operations["webhooks.get"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove a webhook endpoint
+         * @description Needs a Bearer token of the role admin.
+         */
+        delete: operations["webhooks.remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint: its URL, events, description, or enable it again
+         * @description Needs a Bearer token of the role admin.
+         */
+        patch: operations["webhooks.update"];
+        trace?: never;
+    };
+    "/api/admin/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an endpoint's deliveries, newest first
+         * @description Needs a Bearer token of the role admin.
+         */
+        get: operations["webhooks.deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/{id}/deliveries/{deliveryId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a dead delivery again
+         * @description Needs a Bearer token of the role admin.
+         */
+        post: operations["webhooks.retryDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate an endpoint's signing secret
+         * @description The old secret keeps signing, next to the new one, for WEBHOOKS_SECRET_OVERLAP (24 h).
+         *
+         *     Needs a Bearer token of the role admin.
+         */
+        post: operations["webhooks.rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook.test event to an endpoint
+         * @description Needs a Bearer token of the role admin.
+         */
+        post: operations["webhooks.test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/login": {
         parameters: {
             query?: never;
@@ -190,6 +348,26 @@ export interface paths {
          *     Public: no token needed.
          */
         post: operations["users.login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out: end this token, or every session with all=true
+         * @description Needs a Bearer token.
+         */
+        post: operations["users.logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -290,6 +468,26 @@ export interface paths {
         patch: operations["cart.setQuantity"];
         trace?: never;
     };
+    "/api/cart/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Products bought together with the cart's
+         * @description Needs a Bearer token.
+         */
+        get: operations["recommendations.forCart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/categories": {
         parameters: {
             query?: never;
@@ -302,6 +500,26 @@ export interface paths {
          * @description Public: no token needed.
          */
         get: operations["products.categories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/currencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the display currencies and their rates
+         * @description Public: no token needed.
+         */
+        get: operations["currency.list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -538,6 +756,28 @@ export interface paths {
         patch: operations["products.update"];
         trace?: never;
     };
+    "/api/products/{id}/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Products bought together with this one
+         * @description From paid orders, weighted to recent ones; filled up with in-stock products of the same category near its price. Never the product itself, nothing sold out or archived.
+         *
+         *     Public: no token needed.
+         */
+        get: operations["recommendations.forProduct"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/products/{id}/stock": {
         parameters: {
             query?: never;
@@ -570,7 +810,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * shipping.quote
+         * Price shipping for some products to an address
          * @description Public: no token needed.
          */
         post: operations["shipping.quote"];
@@ -1205,6 +1445,184 @@ export interface components {
         Replayed: {
             replayed: number;
         };
+        /** @description The price of shipping a parcel */
+        ShippingQuote: {
+            /** @enum {string} */
+            method: "standard" | "express";
+            /** @description Shipping price, integer minor units (cents) */
+            amount: number;
+            /** @description ISO 4217 code */
+            currency: string;
+            carrier: string;
+            estimatedDays: number;
+            /** @enum {string} */
+            zone: "domestic" | "regional" | "international";
+            weightGrams: number;
+            /** @description Standard shipping over the free-shipping threshold */
+            free: boolean;
+        };
+        /** @description An amount shown in another currency (not charged) */
+        Money: {
+            /** @description Amount, integer minor units (cents) */
+            amount: number;
+            /** @description ISO 4217 code */
+            currency: string;
+        };
+        /** @description A product recommended next to another one or a cart */
+        RecommendedProduct: {
+            /** @description Opaque id */
+            id: string;
+            /** @description Stock keeping unit, upper case, unique */
+            sku: string;
+            name: string;
+            description: string;
+            /** @description Lower-case slug */
+            category: string;
+            /** @description Unit price, integer minor units (cents) */
+            price: number;
+            /** @description ISO 4217 code */
+            currency: string;
+            /** @description Units that can still be bought (reservations not counted) */
+            stock: number;
+            images: string[];
+            weightGrams: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            updatedAt: string;
+            /**
+             * @description Bought in the same orders, or the same category near its price
+             * @enum {string}
+             */
+            reason: "bought_together" | "similar";
+            display?: components["schemas"]["Money"];
+        };
+        /** @description A display currency and its rate */
+        Currency: {
+            /** @description ISO 4217 code */
+            code: string;
+            name: string;
+            decimals: number;
+            /** @description Units of this currency per unit of the base currency, as a decimal string */
+            rate: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            updatedAt: string;
+        };
+        /** @description The base currency and every display currency */
+        CurrencyList: {
+            /** @description ISO 4217 code */
+            base: string;
+            currencies: components["schemas"]["Currency"][];
+        };
+        /** @description A webhook endpoint (docs/webhooks.md) */
+        WebhookEndpoint: {
+            /** @description Opaque id */
+            id: string;
+            /** Format: uri */
+            url: string;
+            events: string[];
+            description?: string;
+            enabled: boolean;
+            disabledReason?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            disabledAt?: string;
+            /**
+             * Format: date-time
+             * @description Until when the secret before the last rotation still signs
+             */
+            previousSecretValidUntil?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            failingSince?: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            updatedAt: string;
+            /** @description Only in the answers of create and rotate-secret: shown once */
+            secret?: string;
+            /** @description Deliveries waiting (list only) */
+            backlog?: number;
+            /** @description Deliveries given up on (list only) */
+            dead?: number;
+        };
+        /** @description One page of WebhookEndpoint entries (docs/api.md, Paging) */
+        WebhookEndpointPage: {
+            rows: components["schemas"]["WebhookEndpoint"][];
+            /** @description Entries over all pages */
+            total: number;
+            page: number;
+            pageSize: number;
+            /** @description ceil(total / pageSize) */
+            totalPages: number;
+        };
+        /** @description One event sent to one endpoint */
+        WebhookDelivery: {
+            /** @description Opaque id */
+            id: string;
+            /** @description Opaque id */
+            endpointId: string;
+            event: string;
+            /** @description The webhook-id header: the same on every attempt */
+            messageId: string;
+            /** @enum {string} */
+            status: "pending" | "sending" | "succeeded" | "dead";
+            attempts: number;
+            lastStatusCode: number | null;
+            lastError: string | null;
+            lastResponseBody: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            lastAttemptAt: string | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            nextAttemptAt: string | null;
+            /** @description Times an admin sent it again */
+            retries: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601, UTC
+             */
+            finishedAt: string | null;
+        };
+        /** @description One page of WebhookDelivery entries (docs/api.md, Paging) */
+        WebhookDeliveryPage: {
+            rows: components["schemas"]["WebhookDelivery"][];
+            /** @description Entries over all pages */
+            total: number;
+            page: number;
+            pageSize: number;
+            /** @description ceil(total / pageSize) */
+            totalPages: number;
+        };
         /** @description This document */
         OpenApiDocument: {
             openapi: string;
@@ -1516,6 +1934,64 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "currency.update": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @example string */
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "rate": "string"
+                 *     }
+                 */
+                "application/json": {
+                    rate: string | number;
+                };
+            };
+        };
+        responses: {
+            /** @description The currency with its new rate */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "code": "EUR",
+                     *       "name": "Euro",
+                     *       "decimals": 2,
+                     *       "rate": "0.9215",
+                     *       "updatedAt": "2026-11-21T19:40:35.114Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Currency"];
+                };
+            };
+            400: components["responses"]["BadBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationFailed"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["Timeout"];
         };
@@ -2067,6 +2543,608 @@ export interface operations {
             504: components["responses"]["Timeout"];
         };
     };
+    "webhooks.list": {
+        parameters: {
+            query?: {
+                /** @example 1 */
+                page?: number;
+                /** @example 20 */
+                pageSize?: number;
+            };
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of endpoints, each with its backlog and dead deliveries */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "rows": [
+                     *         {
+                     *           "id": "6756a4f0c3b2a1d4e5f607a0",
+                     *           "url": "https://erp.example.com/hooks/shop",
+                     *           "events": [
+                     *             "order.paid",
+                     *             "order.cancelled"
+                     *           ],
+                     *           "description": "ERP",
+                     *           "enabled": true,
+                     *           "createdAt": "2026-11-21T19:40:35.114Z",
+                     *           "updatedAt": "2026-11-21T19:40:35.114Z",
+                     *           "backlog": 0,
+                     *           "dead": 0
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "pageSize": 20,
+                     *       "totalPages": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpointPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "webhooks.create": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "string",
+                 *       "events": [
+                 *         "order.paid"
+                 *       ],
+                 *       "description": "string"
+                 *     }
+                 */
+                "application/json": {
+                    url: string;
+                    events: ("order.paid" | "order.cancelled" | "order.shipped" | "order.delivered" | "payment.refunded" | "stock.low")[];
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint and its secret */
+            201: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6756a4f0c3b2a1d4e5f607a0",
+                     *       "url": "https://erp.example.com/hooks/shop",
+                     *       "events": [
+                     *         "order.paid",
+                     *         "order.cancelled"
+                     *       ],
+                     *       "description": "ERP",
+                     *       "enabled": true,
+                     *       "createdAt": "2026-11-21T19:40:35.114Z",
+                     *       "updatedAt": "2026-11-21T19:40:35.114Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "webhooks.get": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @example string */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint (never its secret) */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6756a4f0c3b2a1d4e5f607a0",
+                     *       "url": "https://erp.example.com/hooks/shop",
+                     *       "events": [
+                     *         "order.paid",
+                     *         "order.cancelled"
+                     *       ],
+                     *       "description": "ERP",
+                     *       "enabled": true,
+                     *       "createdAt": "2026-11-21T19:40:35.114Z",
+                     *       "updatedAt": "2026-11-21T19:40:35.114Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "webhooks.remove": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @example string */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint removed */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6756a4f0c3b2a1d4e5f607a0",
+                     *       "url": "https://erp.example.com/hooks/shop",
+                     *       "events": [
+                     *         "order.paid",
+                     *         "order.cancelled"
+                     *       ],
+                     *       "description": "ERP",
+                     *       "enabled": true,
+                     *       "createdAt": "2026-11-21T19:40:35.114Z",
+                     *       "updatedAt": "2026-11-21T19:40:35.114Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "webhooks.update": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @example string */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "string",
+                 *       "events": [
+                 *         "order.paid"
+                 *       ],
+                 *       "description": "string",
+                 *       "enabled": true
+                 *     }
+                 */
+                "application/json": {
+                    url?: string;
+                    events?: ("order.paid" | "order.cancelled" | "order.shipped" | "order.delivered" | "payment.refunded" | "stock.low")[];
+                    description?: string;
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint as changed */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6756a4f0c3b2a1d4e5f607a0",
+                     *       "url": "https://erp.example.com/hooks/shop",
+                     *       "events": [
+                     *         "order.paid",
+                     *         "order.cancelled"
+                     *       ],
+                     *       "description": "ERP",
+                     *       "enabled": true,
+                     *       "createdAt": "2026-11-21T19:40:35.114Z",
+                     *       "updatedAt": "2026-11-21T19:40:35.114Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "webhooks.deliveries": {
+        parameters: {
+            query?: {
+                /** @example pending */
+                status?: "pending" | "sending" | "succeeded" | "dead";
+                /** @example 1 */
+                page?: number;
+                /** @example 20 */
+                pageSize?: number;
+            };
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @example string */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of deliveries */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "rows": [
+                     *         {
+                     *           "id": "6756a4f0c3b2a1d4e5f607b0",
+                     *           "endpointId": "6756a4f0c3b2a1d4e5f607a0",
+                     *           "event": "order.paid",
+                     *           "messageId": "msg_6756a4f0c3b2a1d4e5f60790",
+                     *           "status": "succeeded",
+                     *           "attempts": 1,
+                     *           "lastStatusCode": 200,
+                     *           "lastError": null,
+                     *           "lastResponseBody": "ok",
+                     *           "lastAttemptAt": "2026-11-21T19:41:02.501Z",
+                     *           "nextAttemptAt": null,
+                     *           "retries": 0,
+                     *           "createdAt": "2026-11-21T19:40:35.114Z",
+                     *           "finishedAt": "2026-11-21T19:41:02.501Z"
+                     *         }
+                     *       ],
+                     *       "total": 1,
+                     *       "page": 1,
+                     *       "pageSize": 20,
+                     *       "totalPages": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "webhooks.retryDelivery": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @example string */
+                id: string;
+                /** @example string */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, pending again */
+            202: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6756a4f0c3b2a1d4e5f607b0",
+                     *       "endpointId": "6756a4f0c3b2a1d4e5f607a0",
+                     *       "event": "order.paid",
+                     *       "messageId": "msg_6756a4f0c3b2a1d4e5f60790",
+                     *       "status": "succeeded",
+                     *       "attempts": 1,
+                     *       "lastStatusCode": 200,
+                     *       "lastError": null,
+                     *       "lastResponseBody": "ok",
+                     *       "lastAttemptAt": "2026-11-21T19:41:02.501Z",
+                     *       "nextAttemptAt": null,
+                     *       "retries": 0,
+                     *       "createdAt": "2026-11-21T19:40:35.114Z",
+                     *       "finishedAt": "2026-11-21T19:41:02.501Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description Conflict with the current state. `type`: ENDPOINT_DISABLED, NOT_DEAD. */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "Error",
+                     *       "message": "Conflict with the current state",
+                     *       "code": 409,
+                     *       "type": "ENDPOINT_DISABLED"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @constant */
+                        code?: 409;
+                        /** @enum {unknown} */
+                        type?: "ENDPOINT_DISABLED" | "NOT_DEAD";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "webhooks.rotateSecret": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @example string */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint and its new secret, shown this once */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6756a4f0c3b2a1d4e5f607a0",
+                     *       "url": "https://erp.example.com/hooks/shop",
+                     *       "events": [
+                     *         "order.paid",
+                     *         "order.cancelled"
+                     *       ],
+                     *       "description": "ERP",
+                     *       "enabled": true,
+                     *       "createdAt": "2026-11-21T19:40:35.114Z",
+                     *       "updatedAt": "2026-11-21T19:40:35.114Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            400: components["responses"]["BadBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description Conflict with the current state. `type`: SECRET_CHANGED. */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "Error",
+                     *       "message": "Conflict with the current state",
+                     *       "code": 409,
+                     *       "type": "SECRET_CHANGED"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @constant */
+                        code?: 409;
+                        /** @enum {unknown} */
+                        type?: "SECRET_CHANGED";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "webhooks.test": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @example string */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The test delivery, pending */
+            202: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "6756a4f0c3b2a1d4e5f607b0",
+                     *       "endpointId": "6756a4f0c3b2a1d4e5f607a0",
+                     *       "event": "order.paid",
+                     *       "messageId": "msg_6756a4f0c3b2a1d4e5f60790",
+                     *       "status": "succeeded",
+                     *       "attempts": 1,
+                     *       "lastStatusCode": 200,
+                     *       "lastError": null,
+                     *       "lastResponseBody": "ok",
+                     *       "lastAttemptAt": "2026-11-21T19:41:02.501Z",
+                     *       "nextAttemptAt": null,
+                     *       "retries": 0,
+                     *       "createdAt": "2026-11-21T19:40:35.114Z",
+                     *       "finishedAt": "2026-11-21T19:41:02.501Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description Conflict with the current state. `type`: ENDPOINT_DISABLED. */
+            409: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "Error",
+                     *       "message": "Conflict with the current state",
+                     *       "code": 409,
+                     *       "type": "ENDPOINT_DISABLED"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"] & {
+                        /** @constant */
+                        code?: 409;
+                        /** @enum {unknown} */
+                        type?: "ENDPOINT_DISABLED";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
     "users.login": {
         parameters: {
             query?: never;
@@ -2312,6 +3390,50 @@ export interface operations {
                     };
                 };
             };
+        };
+    };
+    "users.logout": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "all": false
+                 *     }
+                 */
+                "application/json": {
+                    /** @default false */
+                    all?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The token (or every token of the account) no longer works */
+            204: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadBody"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
         };
     };
     "users.register": {
@@ -2566,7 +3688,10 @@ export interface operations {
     };
     "cart.get": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @example string */
+                currency?: string;
+            };
             header?: {
                 /**
                  * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
@@ -2607,6 +3732,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["Timeout"];
         };
@@ -2912,6 +4038,63 @@ export interface operations {
             504: components["responses"]["Timeout"];
         };
     };
+    "recommendations.forCart": {
+        parameters: {
+            query?: {
+                /** @example 4 */
+                limit?: number;
+                /** @example string */
+                currency?: string;
+            };
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recommendations, best first */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "6756a4f0c3b2a1d4e5f60720",
+                     *         "sku": "EL-1001",
+                     *         "name": "Desk Lamp",
+                     *         "description": "A warm LED lamp",
+                     *         "category": "electronics",
+                     *         "price": 1999,
+                     *         "currency": "USD",
+                     *         "stock": 12,
+                     *         "images": [
+                     *           "https://example.com/images/desk-lamp.jpg"
+                     *         ],
+                     *         "weightGrams": 350,
+                     *         "createdAt": "2026-11-21T19:40:35.114Z",
+                     *         "updatedAt": "2026-11-21T19:40:35.114Z",
+                     *         "reason": "bought_together"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["RecommendedProduct"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
     "products.categories": {
         parameters: {
             query?: never;
@@ -2943,6 +4126,49 @@ export interface operations {
                      *     ]
                      */
                     "application/json": components["schemas"]["Category"][];
+                };
+            };
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
+    "currency.list": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The base currency and every display currency */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "base": "USD",
+                     *       "currencies": [
+                     *         {
+                     *           "code": "EUR",
+                     *           "name": "Euro",
+                     *           "decimals": 2,
+                     *           "rate": "0.9215",
+                     *           "updatedAt": "2026-11-21T19:40:35.114Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CurrencyList"];
                 };
             };
             503: components["responses"]["ServiceUnavailable"];
@@ -3305,6 +4531,7 @@ export interface operations {
                         /** @description 4 digits for American Express, 3 for other brands */
                         cvc: string;
                     };
+                    displayCurrency?: string;
                 };
             };
         };
@@ -3729,7 +4956,11 @@ export interface operations {
                 /** @example true */
                 inStock?: boolean;
                 /** @example price */
-                sort?: "price" | "-price" | "name" | "-name" | "createdAt" | "-createdAt";
+                sort?: "price" | "-price" | "name" | "-name" | "createdAt" | "-createdAt" | "stock" | "-stock" | "relevance";
+                /** @example true */
+                facets?: boolean;
+                /** @example string */
+                currency?: string;
                 /** @example 1 */
                 page?: number;
                 /** @example 1 */
@@ -3896,7 +5127,10 @@ export interface operations {
     };
     "products.get": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @example string */
+                currency?: string;
+            };
             header?: {
                 /**
                  * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
@@ -4105,6 +5339,66 @@ export interface operations {
             504: components["responses"]["Timeout"];
         };
     };
+    "recommendations.forProduct": {
+        parameters: {
+            query?: {
+                /** @example 4 */
+                limit?: number;
+                /** @example string */
+                currency?: string;
+            };
+            header?: {
+                /**
+                 * @description Your id for this request, kept when it matches ^[A-Za-z0-9._:-]{1,128}$; it is answered in X-Request-ID and appears in every log line of the request.
+                 * @example checkout-7f3a
+                 */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @example string */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recommendations, best first */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["X-Request-ID"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "6756a4f0c3b2a1d4e5f60720",
+                     *         "sku": "EL-1001",
+                     *         "name": "Desk Lamp",
+                     *         "description": "A warm LED lamp",
+                     *         "category": "electronics",
+                     *         "price": 1999,
+                     *         "currency": "USD",
+                     *         "stock": 12,
+                     *         "images": [
+                     *           "https://example.com/images/desk-lamp.jpg"
+                     *         ],
+                     *         "weightGrams": 350,
+                     *         "createdAt": "2026-11-21T19:40:35.114Z",
+                     *         "updatedAt": "2026-11-21T19:40:35.114Z",
+                     *         "reason": "bought_together"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["RecommendedProduct"][];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["Timeout"];
+        };
+    };
     "products.adjustStock": {
         parameters: {
             query?: never;
@@ -4131,6 +5425,7 @@ export interface operations {
                 "application/json": {
                     delta?: number;
                     set?: number;
+                    reason?: string;
                 };
             };
         };
@@ -4258,18 +5553,30 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description The quote for the method asked */
             200: {
                 headers: {
                     "X-Request-ID": components["headers"]["X-Request-ID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    /** @example {} */
-                    "application/json": unknown;
+                    /**
+                     * @example {
+                     *       "method": "standard",
+                     *       "amount": 599,
+                     *       "currency": "USD",
+                     *       "carrier": "UPS",
+                     *       "estimatedDays": 3,
+                     *       "zone": "domestic",
+                     *       "weightGrams": 700,
+                     *       "free": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ShippingQuote"];
                 };
             };
             400: components["responses"]["BadBody"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             422: components["responses"]["ValidationFailed"];
             503: components["responses"]["ServiceUnavailable"];

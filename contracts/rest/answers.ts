@@ -14,7 +14,8 @@ export type ResponseHeader = "Location" | "Retry-After";
 
 export interface Answer {
   description: string;
-  schema: JsonSchema;
+  /** null: no body (204). */
+  schema: JsonSchema | null;
   example: unknown;
   headers?: ResponseHeader[];
 }
@@ -32,7 +33,7 @@ export interface ActionDoc {
   summary: string;
   description?: string;
   /** The answers that are not errors, by status (usually one 200 or 201). */
-  responses: Partial<Record<200 | 201 | 503, Answer>>;
+  responses: Partial<Record<200 | 201 | 202 | 204 | 503, Answer>>;
   /** Error statuses the handler answers, each with the `type` values it carries. */
   errors?: Partial<Record<401 | 402 | 404 | 409 | 422 | 429 | 503, string[]>>;
   /** Headers the action reads besides the ones every route takes. */
@@ -49,4 +50,9 @@ export function answer(name: SchemaName & keyof typeof EXAMPLES, description: st
 /** A list of one named shape. */
 export function listOf(name: SchemaName & keyof typeof EXAMPLES, description: string): Answer {
   return { description, schema: { type: "array", items: ref(name) }, example: [EXAMPLES[name]] };
+}
+
+/** An answer without a body (204). */
+export function noContent(description: string): Answer {
+  return { description, schema: null, example: null };
 }

@@ -56,6 +56,24 @@ const notification = {
   createdAt: later,
 };
 
+const webhookEndpoint = { id: "6756a4f0c3b2a1d4e5f607a0", url: "https://erp.example.com/hooks/shop", events: ["order.paid", "order.cancelled"], description: "ERP", enabled: true, createdAt: at, updatedAt: at };
+const webhookDelivery = {
+  id: "6756a4f0c3b2a1d4e5f607b0",
+  endpointId: webhookEndpoint.id,
+  event: "order.paid",
+  messageId: "msg_6756a4f0c3b2a1d4e5f60790",
+  status: "succeeded",
+  attempts: 1,
+  lastStatusCode: 200,
+  lastError: null,
+  lastResponseBody: "ok",
+  lastAttemptAt: later,
+  nextAttemptAt: null,
+  retries: 0,
+  createdAt: at,
+  finishedAt: later,
+};
+
 export const EXAMPLES = {
   User: user,
   Session: { user, token: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI2NzU2YTRmMCJ9.c2lnbmF0dXJl" },
@@ -127,5 +145,14 @@ export const EXAMPLES = {
     ],
   },
   Replayed: { replayed: 1 },
+  ShippingQuote: { method: "standard", amount: 599, currency: "USD", carrier: "UPS", estimatedDays: 3, zone: "domestic", weightGrams: 700, free: false },
+  Money: { amount: 1843, currency: "EUR" },
+  RecommendedProduct: { ...product, reason: "bought_together" },
+  Currency: { code: "EUR", name: "Euro", decimals: 2, rate: "0.9215", updatedAt: at },
+  CurrencyList: { base: "USD", currencies: [{ code: "EUR", name: "Euro", decimals: 2, rate: "0.9215", updatedAt: at }] },
+  WebhookEndpoint: { ...webhookEndpoint },
+  WebhookEndpointPage: page({ ...webhookEndpoint, backlog: 0, dead: 0 }),
+  WebhookDelivery: webhookDelivery,
+  WebhookDeliveryPage: page(webhookDelivery),
   OpenApiDocument: { openapi: "3.1.0", info: { title: "Moleculer Shop API", version: "0.1.0" }, paths: {} },
 };

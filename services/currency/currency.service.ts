@@ -8,6 +8,7 @@
  * `currency.rates.changed` is broadcast after a change so their caches let go
  * of prices shown at the old rate.
  */
+import { answer } from "../../contracts/rest/answers";
 import type { Service, ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
 import { BASE_CURRENCY, DISPLAY_CURRENCY_PARAM } from "../../contracts/money-display";
@@ -33,6 +34,7 @@ const CurrencyService: ServiceSchema<ShopSettings, DbMethods> = {
   actions: {
     list: {
       rest: "GET /currencies",
+      openapi: { summary: "List the display currencies and their rates", responses: { 200: answer("CurrencyList", "The base currency and every display currency") } },
       auth: false,
       cache: { keys: [] },
       params: { $$strict: "remove" },
@@ -57,6 +59,7 @@ const CurrencyService: ServiceSchema<ShopSettings, DbMethods> = {
 
     update: {
       rest: "PUT /admin/currencies/:code",
+      openapi: { summary: "Set a display currency's rate", description: "Prices shown in that currency follow at once; nothing is ever charged in it.", responses: { 200: answer("Currency", "The currency with its new rate") }, errors: { 404: ["NOT_FOUND"] } },
       roles: ["admin"],
       params: { code: CODE, rate: { type: "multi", rules: [{ type: "string", max: 30 }, { type: "number", positive: true }] }, $$strict: "remove" },
       async handler(this: CurrencyThis, ctx: ShopContext<{ code: string; rate: string | number }>) {

@@ -7,6 +7,7 @@
  * products asked about (services/recommendations/co-purchases.ts); what can
  * be offered (listed, in stock) and the fill-up come from the products service.
  */
+import { listOf } from "../../contracts/rest/answers";
 import type { Service, ServiceSchema } from "moleculer";
 import { ChannelsMixin, type ChannelHandler } from "../../mixins/channels.mixin";
 import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
@@ -84,6 +85,7 @@ const RecommendationsService: ServiceSchema<RecommendationsSettings, Recommendat
   actions: {
     forProduct: {
       rest: "GET /products/:id/recommendations",
+      openapi: { summary: "Products bought together with this one", description: "From paid orders, weighted to recent ones; filled up with in-stock products of the same category near its price. Never the product itself, nothing sold out or archived.", responses: { 200: listOf("RecommendedProduct", "The recommendations, best first") }, errors: { 404: ["NOT_FOUND"] } },
       auth: false,
       params: { id: PRODUCT_ID_RULE, limit: LIMIT, currency: DISPLAY_CURRENCY_PARAM, $$strict: "remove" },
       async handler(this: RecommendationsThis, ctx: ShopContext<{ id: string; limit: number; currency?: string | null }>) {
@@ -94,6 +96,7 @@ const RecommendationsService: ServiceSchema<RecommendationsSettings, Recommendat
 
     forCart: {
       rest: "GET /cart/recommendations",
+      openapi: { summary: "Products bought together with the cart's", responses: { 200: listOf("RecommendedProduct", "The recommendations, best first") } },
       auth: "required",
       params: { limit: LIMIT, currency: DISPLAY_CURRENCY_PARAM, $$strict: "remove" },
       async handler(this: RecommendationsThis, ctx: ShopContext<{ limit: number; currency?: string | null }>) {

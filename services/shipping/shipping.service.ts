@@ -109,6 +109,7 @@ const ShippingService: ServiceSchema<ShippingSettings, ShippingMethods, Shipping
     quote: {
       // Public: the storefront prices the cart's shipping before anyone signs in.
       rest: "POST /shipping/quote",
+      openapi: { summary: "Price shipping for some products to an address", responses: { 200: answer("ShippingQuote", "The quote for the method asked") }, errors: { 404: ["NOT_FOUND"] } },
       auth: false,
       retryPolicy: { enabled: true },
       params: {

@@ -18,7 +18,7 @@ import { addressRule, type Address } from "../../contracts/address";
 import type { AuthUser, ShopContext, ShopSettings } from "../../types/moleculer";
 import { PAGE_PARAMS, toPage } from "../../contracts/paging";
 import { USER_ID_RULE } from "../../contracts/ids";
-import { answer } from "../../contracts/rest/answers";
+import { answer, noContent } from "../../contracts/rest/answers";
 
 interface UsersSettings extends ShopSettings {
   loginLimit: LoginLimit;
@@ -192,6 +192,7 @@ const UsersService: ServiceSchema<UsersSettings, UsersMethods & DbMethods, Users
 
     logout: {
       rest: "POST /auth/logout",
+      openapi: { summary: "Log out: end this token, or every session with all=true", responses: { 204: noContent("The token (or every token of the account) no longer works") }, errors: { 404: ["NOT_FOUND"] } },
       params: { $$strict: "remove", all: { type: "boolean", convert: true, default: false } },
       async handler(this: UsersThis, ctx: ShopContext<LogoutParams>) {
         const caller = this.caller(ctx);

@@ -17,6 +17,7 @@
  * Owns the `webhook_endpoints` and `webhook_deliveries` collections of the
  * `webhooks` database (and its outbox).
  */
+import { answer } from "../../contracts/rest/answers";
 import type { Service, ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
 import { ChannelsMixin, type ChannelHandler, type ChannelsMethods } from "../../mixins/channels.mixin";
@@ -127,6 +128,7 @@ const WebhooksService: ServiceSchema<WebhooksSettings, WebhooksMethods, Webhooks
     /** Subscribe an endpoint to events; answers its secret, shown this once. */
     create: {
       rest: "POST /admin/webhooks",
+      openapi: { summary: "Subscribe an endpoint to the shop's events", description: "Answers the endpoint with its signing secret (`whsec_…`), shown this once. The URL must be https and reach a public address in production.", responses: { 201: answer("WebhookEndpoint", "The endpoint and its secret", ["Location"]) } },
       roles: ["admin"],
       params: { url: URL_RULE, events: EVENTS_RULE, description: { ...DESCRIPTION_RULE, optional: true }, $$strict: "remove" },
       async handler(this: WebhooksThis, ctx: ShopContext<CreateParams>): Promise<PublicEndpoint & { secret: string }> {
@@ -152,6 +154,7 @@ const WebhooksService: ServiceSchema<WebhooksSettings, WebhooksMethods, Webhooks
     /** Endpoints, newest first, with their unfinished and dead deliveries. */
     list: {
       rest: "GET /admin/webhooks",
+      openapi: { summary: "List the webhook endpoints", responses: { 200: answer("WebhookEndpointPage", "One page of endpoints, each with its backlog and dead deliveries") } },
       roles: ["admin"],
       params: { ...PAGE_PARAMS, $$strict: "remove" },
       async handler(this: WebhooksThis, ctx: ShopContext<{ page: number; pageSize: number }>): Promise<Page<PublicEndpoint & { backlog: number; dead: number }>> {
@@ -173,6 +176,7 @@ const WebhooksService: ServiceSchema<WebhooksSettings, WebhooksMethods, Webhooks
 
     get: {
       rest: "GET /admin/webhooks/:id",
+      openapi: { summary: "Read a webhook endpoint", responses: { 200: answer("WebhookEndpoint", "The endpoint (never its secret)") }, errors: { 404: ["NOT_FOUND"] } },
       roles: ["admin"],
       params: { id: ID, $$strict: "remove" },
       async handler(this: WebhooksThis, ctx: ShopContext<{ id: string }>): Promise<PublicEndpoint> {
@@ -183,6 +187,7 @@ const WebhooksService: ServiceSchema<WebhooksSettings, WebhooksMethods, Webhooks
     /** Change an endpoint's URL, events or description, or enable/disable it. */
     update: {
       rest: "PATCH /admin/webhooks/:id",
+      openapi: { summary: "Change a webhook endpoint: its URL, events, description, or enable it again", responses: { 200: answer("WebhookEndpoint", "The endpoint as changed") }, errors: { 404: ["NOT_FOUND"] } },
       roles: ["admin"],
       params: {
         id: ID,
@@ -215,6 +220,7 @@ const WebhooksService: ServiceSchema<WebhooksSettings, WebhooksMethods, Webhooks
     /** Delete an endpoint and its delivery log. */
     remove: {
       rest: "DELETE /admin/webhooks/:id",
+      openapi: { summary: "Remove a webhook endpoint", responses: { 200: answer("WebhookEndpoint", "The endpoint removed") }, errors: { 404: ["NOT_FOUND"] } },
       roles: ["admin"],
       params: { id: ID, $$strict: "remove" },
       async handler(this: WebhooksThis, ctx: ShopContext<{ id: string }>): Promise<PublicEndpoint> {
@@ -228,6 +234,7 @@ const WebhooksService: ServiceSchema<WebhooksSettings, WebhooksMethods, Webhooks
     /** A new secret, shown this once; the old one still signs for WEBHOOKS_SECRET_OVERLAP. */
     rotateSecret: {
       rest: "POST /admin/webhooks/:id/rotate-secret",
+      openapi: { summary: "Rotate an endpoint's signing secret", description: "The old secret keeps signing, next to the new one, for WEBHOOKS_SECRET_OVERLAP (24 h).", responses: { 200: answer("WebhookEndpoint", "The endpoint and its new secret, shown this once") }, errors: { 404: ["NOT_FOUND"], 409: ["SECRET_CHANGED"] } },
       roles: ["admin"],
       params: { id: ID, $$strict: "remove" },
       async handler(this: WebhooksThis, ctx: ShopContext<{ id: string }>): Promise<PublicEndpoint & { secret: string }> {
@@ -244,6 +251,7 @@ const WebhooksService: ServiceSchema<WebhooksSettings, WebhooksMethods, Webhooks
     /** An endpoint's deliveries, newest first: status, attempts, last response code and time. */
     deliveries: {
       rest: "GET /admin/webhooks/:id/deliveries",
+      openapi: { summary: "List an endpoint's deliveries, newest first", responses: { 200: answer("WebhookDeliveryPage", "One page of deliveries") }, errors: { 404: ["NOT_FOUND"] } },
       roles: ["admin"],
       params: { id: ID, status: { type: "enum", values: ["pending", "sending", "succeeded", "dead"], optional: true }, ...PAGE_PARAMS, $$strict: "remove" },
       async handler(this: WebhooksThis, ctx: ShopContext<{ id: string; status?: DeliveryStatus; page: number; pageSize: number }>): Promise<Page<PublicDelivery>> {
@@ -257,6 +265,7 @@ const WebhooksService: ServiceSchema<WebhooksSettings, WebhooksMethods, Webhooks
     /** Send a dead delivery again, with a fresh retry schedule. */
     retryDelivery: {
       rest: "POST /admin/webhooks/:id/deliveries/:deliveryId/retry",
+      openapi: { summary: "Send a dead delivery again", responses: { 202: answer("WebhookDelivery", "The delivery, pending again") }, errors: { 404: ["NOT_FOUND"], 409: ["ENDPOINT_DISABLED", "NOT_DEAD"] } },
       roles: ["admin"],
       params: { id: ID, deliveryId: ID, $$strict: "remove" },
       async handler(this: WebhooksThis, ctx: ShopContext<{ id: string; deliveryId: string }>): Promise<PublicDelivery> {
@@ -276,6 +285,7 @@ const WebhooksService: ServiceSchema<WebhooksSettings, WebhooksMethods, Webhooks
     /** Send a webhook.test event to the endpoint. */
     test: {
       rest: "POST /admin/webhooks/:id/test",
+      openapi: { summary: "Send a webhook.test event to an endpoint", responses: { 202: answer("WebhookDelivery", "The test delivery, pending") }, errors: { 404: ["NOT_FOUND"], 409: ["ENDPOINT_DISABLED"] } },
       roles: ["admin"],
       params: { id: ID, $$strict: "remove" },
       async handler(this: WebhooksThis, ctx: ShopContext<{ id: string }>): Promise<PublicDelivery> {

@@ -48,7 +48,7 @@ describe("the committed API description", () => {
       for (const op of Object.values(ops)) {
         const success = Object.entries(op.responses).filter(([status]) => status.startsWith("2"));
         expect(success.length).toBeGreaterThan(0);
-        for (const [, answer] of success) expect(Object.keys(answer.content["application/json"].schema)).not.toHaveLength(0);
+        for (const [status, answer] of success) if (status !== "204") expect(Object.keys(answer.content["application/json"].schema)).not.toHaveLength(0);
         expect(op.summary).not.toBe(op.operationId);
       }
     }

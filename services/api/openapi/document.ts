@@ -106,6 +106,7 @@ function errorResponse(status: string, types: string[], rateLimited: boolean): J
 
 function successResponse(answer: Answer, rateLimited: boolean): JsonSchema {
   const headers = ["X-Request-ID", ...(answer.headers ?? []), ...(rateLimited ? ["X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"] : [])];
+  if (answer.schema === null) return { description: answer.description, headers: headerRefs(headers) };
   return { description: answer.description, headers: headerRefs(headers), content: { "application/json": { schema: answer.schema, example: answer.example } } };
 }
 
