@@ -4,7 +4,8 @@
  * embedded mode one in-process bus that producers and consumers both see.
  *
  * Which bus follows the broker's transporter (TRANSPORTER): none means the
- * in-process bus; NATS means JetStream on that same server. Any other
+ * in-process bus (Moleculer's Fake transporter, nodes of one process: one
+ * in-process bus they share); NATS means JetStream on that same server. Any other
  * transporter is refused at start: events would silently stay on one node.
  */
 import { natsAuthOptions } from "../nats-connection";
@@ -43,8 +44,21 @@ export function natsServers(transporter: unknown): string[] | null {
   throw new Error(`Durable events run on NATS JetStream (or in process without a transporter); the transporter ${JSON.stringify(transporter)} is not NATS`);
 }
 
+/** Brokers on Moleculer's in-process Fake transporter (nodes of one process): one in-process bus per namespace, as they share one process. */
+const fakeTransportBuses = new Map<string, MemoryBus>();
+
+function isFakeTransporter(transporter: unknown): boolean {
+  const type = typeof transporter === "object" && transporter !== null ? (transporter as { type?: unknown }).type : transporter;
+  return typeof type === "string" && type.toLowerCase() === "fake";
+}
+
 function createBus(broker: ServiceBroker): EventBus {
   const names = eventNames(broker.namespace);
+  if (isFakeTransporter(broker.options.transporter)) {
+    let shared = fakeTransportBuses.get(broker.namespace);
+    if (!shared) fakeTransportBuses.set(broker.namespace, (shared = new MemoryBus(names)));
+    return shared;
+  }
   const servers = natsServers(broker.options.transporter);
   if (!servers) return new MemoryBus(names);
   return new NatsBus({ servers, auth: natsAuthOptions(config), names, connectionName: `${broker.nodeID} durable events`, replicas: config.jetstreamReplicas, logger: broker.getLogger("EVENTS") });

@@ -23,7 +23,7 @@ import { DepartedRoutes, serviceOfAction, type RouteAlias } from "./departed-rou
 import type { FaultRule } from "../../platform/fault-rules";
 import { buildOpenApiDocument, type ActionInfo, type RoutedAlias } from "./openapi/document";
 import { docsAsset, docsPage } from "./openapi/docs-page";
-import { isClientRoute, storefrontAssets } from "./storefront";
+import { isApiPath, isClientRoute, storefrontAssets } from "./storefront";
 import { securityHeaders, setHeaders } from "./security-headers";
 import { responseCompression } from "./compression";
 import pkg from "../../package.json";
@@ -396,6 +396,10 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
         latencyTargetMs: admission.latencyTargetMs ?? config.admissionLatencyTargetMs,
       });
     }
+    // The storefront's files are never answers under /api (moleculer-web hands unrouted API paths to its static server).
+    const self = this as unknown as { serve?: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void };
+    const serveFiles = self.serve;
+    if (serveFiles) self.serve = (req, res, next) => (isApiPath(req) ? next() : serveFiles(req, res, next));
     // moleculer-web's created() (it runs first) made the server.
     (this as unknown as { server?: Server }).server?.on("clientError", answerUnparsable);
     // Settable for tests that run a handful of services; otherwise every service this build contains.

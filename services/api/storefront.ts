@@ -45,11 +45,20 @@ export function storefrontAssets(folder: string) {
  */
 export function isClientRoute(req: Pick<IncomingMessage, "method" | "url" | "headers"> & { originalUrl?: string }): boolean {
   if (req.method !== "GET" && req.method !== "HEAD") return false;
-  // moleculer-web cuts a matched route's prefix off `url` ("/api/x" becomes "/x"), not off `originalUrl`.
+  if (isApiPath(req)) return false;
   const pathname = (req.originalUrl ?? req.url ?? "/").split("?")[0]!;
-  if (pathname === "/api" || pathname.startsWith("/api/")) return false;
   const last = pathname.slice(pathname.lastIndexOf("/") + 1);
   if (last.includes(".")) return false;
   const accept = req.headers.accept ?? "";
   return accept.includes("text/html");
+}
+
+/**
+ * Under /api: never a file of the storefront. moleculer-web cuts a matched
+ * route's prefix off `url` ("/api/" becomes "/", which is index.html), not off
+ * `originalUrl`.
+ */
+export function isApiPath(req: Pick<IncomingMessage, "url"> & { originalUrl?: string }): boolean {
+  const pathname = (req.originalUrl ?? req.url ?? "/").split("?")[0]!;
+  return pathname === "/api" || pathname.startsWith("/api/");
 }

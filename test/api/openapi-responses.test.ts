@@ -87,7 +87,7 @@ describe("every response matches the OpenAPI document", () => {
   const concrete = (route: string, id = MISSING_ID) => route.replace(/\{[^}]+\}/g, id);
 
   beforeAll(async () => {
-    platform = await startLocalPlatform({ services: allServices, gateway: true, gatewaySettings: { authRateLimit: { window: 60_000, limit: AUTH_RATE_LIMIT } } });
+    platform = await startLocalPlatform({ services: allServices, gateway: true, gatewaySettings: { authRateLimit: { window: 60_000, limit: AUTH_RATE_LIMIT }, trustProxy: { kind: "hops", hops: 1 } } });
     const served = await fetch(`${platform.baseUrl}/api/openapi.json`);
     doc = (await served.json()) as Doc;
     validator = new ResponseValidator(doc);
@@ -126,6 +126,7 @@ describe("every response matches the OpenAPI document", () => {
     expect((await customer.POST("/api/cart/items", { body: { productId: product.id, quantity: 1 } })).response.status).toBe(200);
     expect((await customer.PATCH("/api/cart/items/{productId}", { params: { path: { productId: product.id } }, body: { quantity: 2 } })).data?.itemCount).toBe(2);
     expect((await customer.GET("/api/cart")).data?.subtotal).toBe(3798);
+    expect((await customer.GET("/api/cart", { params: { query: { currency: "XXX" } } })).response.status).toBe(422);
 
     const key = unique("checkout");
     const checkout = await customer.POST("/api/orders", { params: { header: { "Idempotency-Key": key } }, body: { shippingAddress: ADDRESS, payment: CARD } });
@@ -217,7 +218,9 @@ describe("every response matches the OpenAPI document", () => {
       const verb = method.toUpperCase();
       const hasBody = ["POST", "PUT", "PATCH"].includes(verb);
       const url = `${platform.baseUrl}${concrete(route)}`;
-      const auth = op.security.length === 0 ? {} : { authorization: `Bearer ${op.responses["403"] ? await adminToken() : customerToken}` };
+      // Logout ends the session it is called with: it gets a session of its own.
+      const token = route === "/api/auth/logout" ? await throwawayToken() : op.responses["403"] ? await adminToken() : customerToken;
+      const auth = op.security.length === 0 ? {} : { authorization: `Bearer ${token}` };
       const send = (target: string, body?: string) => validator.send(target, { method: verb, headers: { ...auth, ...json, "x-forwarded-for": unique("10.9.8") }, body: hasBody ? (body ?? JSON.stringify(validBody(route))) : undefined });
       if (op.security.length > 0) await validator.send(url, { method: verb });
       if (op.responses["403"]) await validator.send(url, { method: verb, headers: { authorization: `Bearer ${customerToken}` } });
@@ -280,6 +283,11 @@ describe("every response matches the OpenAPI document", () => {
     });
     expect(missing).toEqual([]);
   });
+
+  async function throwawayToken(): Promise<string> {
+    const email = `${unique("leaving")}@example.com`;
+    return (await anonymous.POST("/api/auth/register", { body: { email, password: "correct horse", name: "Leaving" } })).data!.token;
+  }
 
   let cachedAdminToken: string | undefined;
   async function adminToken(): Promise<string> {

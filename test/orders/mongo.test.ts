@@ -85,7 +85,7 @@ it("fails a declined checkout with everything given back", async () => {
 
 it("recovers stopped checkouts with the lease queries (dotted fields, $or, conditional takeovers)", async () => {
   const stopped: { shopper: Shopper; productId: string; order: PublicOrder; step: SagaStep }[] = [];
-  for (const step of ["authorized", "captured"] as SagaStep[]) {
+  for (const step of ["reserved", "captured"] as SagaStep[]) {
     const { shopper, productId } = await shopperWithCart();
     orders.settings.faultCrashAfterStep = step;
     expect((await shop.checkout(shopper)).status).toBe(500);

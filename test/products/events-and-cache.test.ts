@@ -30,6 +30,9 @@ const Listener: ServiceSchema = {
     "stock.low"(ctx: Context<Record<string, unknown>>) {
       seen.push({ event: String(ctx.eventName), payload: ctx.params });
     },
+    "cache.clean-stock.**"(ctx: Context<Record<string, unknown>>) {
+      seen.push({ event: String(ctx.eventName), payload: {} });
+    },
     "cache.clean.**"(ctx: Context<Record<string, unknown>>) {
       seen.push({ event: String(ctx.eventName), payload: {} });
     },
@@ -139,7 +142,8 @@ describe("the catalog cache", () => {
 
   // Every node's products service cleans its own cache on this broadcast from another node
   // (mixins/db.mixin.ts); that a second node then reads the change is mongo-cluster.test.ts's.
-  it("broadcasts cache.clean.products, for the other nodes' caches, on every kind of write", async () => {
+  // A reservation's stock change cleans by key (cache.clean-stock.products: only the answers showing those products).
+  it("broadcasts a cache clean, for the other nodes' caches, on every kind of write", async () => {
     const product = await create({ stock: 10 });
     await expectEvent(product.id, "product.changed", { change: "created" });
     const writes: [string, () => Promise<unknown>, Record<string, unknown>][] = [
@@ -149,7 +153,7 @@ describe("the catalog cache", () => {
       ["release", () => broker.call("products.release", { orderId: "order-clean-1" }), { change: "stock", stock: 12 }],
       ["remove", () => broker.call("products.remove", { id: product.id }), { change: "archived" }],
     ];
-    const cleans = () => seen.filter((s) => s.event === "cache.clean.products").length;
+    const cleans = () => seen.filter((s) => s.event === "cache.clean.products" || s.event === "cache.clean-stock.products").length;
     const announcements = () => eventsFor(product.id, "product.changed");
     const uncleaned: string[] = [];
     for (const [name, write, announced] of writes) {

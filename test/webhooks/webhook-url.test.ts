@@ -102,7 +102,7 @@ describe("a production-mode node", () => {
   });
 
   it("refuses http://127.0.0.1 as an endpoint", async () => {
-    const service = loadWithEnv({ NODE_ENV: "production", DATA_DIR: dataDir }, () => require("../../services/webhooks/webhooks.service").default as ServiceSchema);
+    const service = loadWithEnv({ NODE_ENV: "production", DATA_DIR: dataDir, PASSWORD_SCRYPT_N: String(2 ** 17), JWT_SECRET: "a-production-secret-of-this-test-only-9f3b2c7d1e", ADMIN_PASSWORD: "a-production-admin-password-7c1d", SIMULATED_PAYMENTS_MOVE_NO_MONEY: "true" }, () => require("../../services/webhooks/webhooks.service").default as ServiceSchema);
     const platform = await startWebhooks({ webhooks: service, settings: {} });
     try {
       const res = await platform.http.post<{ data: { field: string; message: string }[] }>("/admin/webhooks", { url: "http://127.0.0.1:8080/hooks", events: ["order.paid"] }, { token: "token-admin" });
