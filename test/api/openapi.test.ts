@@ -74,8 +74,8 @@ describe("the OpenAPI document", () => {
     expect(body.example).toHaveProperty("email");
     expect(doc.paths["/api/products/{id}"].get.parameters).toEqual([
       expect.objectContaining({ name: "id", in: "path" }),
-      expect.objectContaining({ name: "currency", in: "query", required: false }),
       { $ref: "#/components/parameters/RequestId" },
+      expect.objectContaining({ name: "currency", in: "query", required: false }),
     ]);
   });
 

@@ -11,7 +11,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { assertFreshBuild } from "../support/fresh-build";
-import { startNode, type ClusterNode } from "../support/cluster";
+import { BUILT_PROJECT, startNode, type ClusterNode } from "../support/cluster";
+import { platformServiceNames } from "../../services/api/platform-services";
 import { api, type ApiClient } from "../support/http";
 import { makeTempDir, removeTempDir } from "../support/temp-dirs";
 import { waitUntil } from "../support/wait-until";
@@ -21,7 +22,8 @@ import { CHECKOUT_BODY } from "./support/storm-data";
 const KILLS = 10;
 /** Paid checkouts of a round before its kill: the kill lands while the loop is writing. */
 const PAID_BEFORE_KILL = 2;
-const SERVICES = ["api", "users", "products", "cart", "orders", "payments", "shipping", "notifications"];
+// Every service of the build: readiness waits for each of them.
+const SERVICES = platformServiceNames(path.join(BUILT_PROJECT.root, BUILT_PROJECT.serviceDir));
 
 /** The documents of a NeDB datafile as NeDB would load them: the last line per _id wins, deletions remove. */
 function readDatafile(file: string): Record<string, any>[] {
