@@ -74,7 +74,7 @@ describe("chaos 9: three times the checkout capacity for 20 s", () => {
       timeoutMs: 60_000,
     });
     http = api(`${cluster.gatewayUrl}/api`);
-    await waitUntil(async () => (await http.get("/orders")).status === 401, { description: "the orders routes", timeoutMs: 10_000, intervalMs: 100 });
+    await waitUntil(async () => (await http.get("/orders")).status === 401 && (await http.get("/cart")).status === 401, { description: "the orders and cart routes", timeoutMs: 10_000, intervalMs: 100 });
     db = await MongoClient.connect(mongo.uri, { useUnifiedTopology: true });
   }, 120_000);
 

@@ -99,7 +99,7 @@ describe("chaos 6: an oversell storm", () => {
     });
     http = api(`${cluster.gatewayUrl}/api`);
     // moleculer-web rebuilds its routes a moment after the last service joined.
-    await waitUntil(async () => (await http.get("/orders")).status === 401, { description: "the orders routes", timeoutMs: 10_000, intervalMs: 100 });
+    await waitUntil(async () => (await http.get("/orders")).status === 401 && (await http.get("/cart")).status === 401, { description: "the orders and cart routes", timeoutMs: 10_000, intervalMs: 100 });
     db = await MongoClient.connect(mongo.uri, { useUnifiedTopology: true });
   }, 120_000);
 
