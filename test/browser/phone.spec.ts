@@ -51,6 +51,8 @@ test("the cart page changes quantities and removes lines on a phone", async ({ p
   await page.evaluate(([token]) => localStorage.setItem("shop.token", token!), [shopper.token]);
 
   await page.goto("/cart");
+  // The signed-in cart is read once the page knows the token: change it only after that read, or it overwrites the field.
+  await expect(page.getByRole("link", { name: "Cart 2 items" })).toBeVisible();
   await page.getByLabel(`Quantity of ${first.name}`).fill("3");
   await page.getByLabel(`Quantity of ${first.name}`).press("Enter");
   await expect(page.getByRole("link", { name: "Cart 4 items" })).toBeVisible();
