@@ -110,6 +110,10 @@ describe("chaos 2: every payments node down", () => {
     let faultAt = 0;
     const outcomes: CheckoutOutcome[] = [];
     let checkouts: LoadResult | undefined;
+    const startedAfterBreakerOpened = (): number => {
+      const openedAt = breakers.events.find((e) => e.event === "opened" && e.action === "orders.checkout")?.at;
+      return openedAt === undefined ? 0 : outcomes.filter((o) => o.startedAt > openedAt + 100).length;
+    };
 
     const browse = (worker: number, n: number): Promise<ApiResponse> => {
       const shopper = browsers[worker % BROWSERS];
@@ -139,6 +143,9 @@ describe("chaos 2: every payments node down", () => {
             durationMs: CHECKOUT_LOAD_MS,
             concurrency: BUYERS,
             ok: (status) => status === 503,
+            // A loaded machine can stretch the sagas that open the breaker past the planned load: go on until
+            // a few checkouts have started after it opened (what the fail-fast checks below look at).
+            extendUntil: { done: () => startedAfterBreakerOpened() >= BUYERS, maxMs: CHECKOUT_LOAD_MS + 2 * REQUEST_TIMEOUT_MS },
             request: async (worker) => {
               const startedAt = Date.now();
               const res = await checkout<ErrorBody>(http, buyers[worker].token, newKey(), REQUEST_TIMEOUT_MS + 5000);

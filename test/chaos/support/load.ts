@@ -31,6 +31,11 @@ export interface LoadOptions {
   ok?: (status: number) => boolean;
   /** Called once, `atMs` after the start (the fault). */
   during?: { atMs: number; run: () => Promise<unknown> };
+  /**
+   * Keeps the load going past `durationMs` until `done()` (checked before each request), but never past
+   * `maxMs`: for a scenario that needs requests after an event whose time a loaded machine stretches.
+   */
+  extendUntil?: { done: () => boolean; maxMs: number };
 }
 
 export function percentile(values: number[], p: number): number {
@@ -56,6 +61,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const outcomes: Outcome[] = [];
   const start = Date.now();
   const deadline = start + options.durationMs;
+  const extension = options.extendUntil;
+  const goOn = () => {
+    const now = Date.now();
+    if (now < deadline) return true;
+    return extension !== undefined && now < start + extension.maxMs && !extension.done();
+  };
   let fault: Promise<unknown> = Promise.resolve();
   let faultError: unknown;
   const timer = options.during
@@ -67,7 +78,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     : undefined;
 
   const worker = async (w: number) => {
-    for (let n = 0; Date.now() < deadline; n++) {
+    for (let n = 0; goOn(); n++) {
       const startedAt = Date.now();
       try {
         const status = await options.request(w, n);
