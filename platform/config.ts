@@ -34,6 +34,12 @@ export interface PlatformConfig extends NatsAuthSettings {
   logLevel: string;
   logFormat: "json" | "text";
   requestTimeoutMs: number;
+  /**
+   * How long the gateway keeps an idle client connection open, ms (HTTP_KEEP_ALIVE_MS). Above the idle
+   * timeout of the load balancers in front (60 s on most), so that they, not the gateway, close it: a
+   * close from the gateway side races with the next request on that connection, which then fails.
+   */
+  httpKeepAliveMs: number;
   heartbeatIntervalSec: number;
   heartbeatTimeoutSec: number;
   balancerStrategy: string;
@@ -311,6 +317,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     logLevel: env.LOG_LEVEL || (nodeEnv === "test" ? "warn" : "info"),
     logFormat,
     requestTimeoutMs: integer(env, "REQUEST_TIMEOUT", 10_000, 1),
+    httpKeepAliveMs: integer(env, "HTTP_KEEP_ALIVE_MS", 65_000, 1),
     heartbeatIntervalSec: decimal(env, "HEARTBEAT_INTERVAL", 1),
     heartbeatTimeoutSec: decimal(env, "HEARTBEAT_TIMEOUT", 3),
     balancerStrategy,

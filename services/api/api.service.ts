@@ -401,7 +401,14 @@ const ApiService: ServiceSchema<ShopSettings, Record<string, never>, GatewayVars
     const serveFiles = self.serve;
     if (serveFiles) self.serve = (req, res, next) => (isApiPath(req) ? next() : serveFiles(req, res, next));
     // moleculer-web's created() (it runs first) made the server.
-    (this as unknown as { server?: Server }).server?.on("clientError", answerUnparsable);
+    const server = (this as unknown as { server?: Server }).server;
+    server?.on("clientError", answerUnparsable);
+    if (server) {
+      // Node's 5 s default closed connections that clients were about to reuse (see config.httpKeepAliveMs).
+      server.keepAliveTimeout = config.httpKeepAliveMs;
+      // Node wants the wait for a request's headers longer than the idle wait before it.
+      server.headersTimeout = Math.max(server.headersTimeout, config.httpKeepAliveMs + 1000);
+    }
     // Settable for tests that run a handful of services; otherwise every service this build contains.
     const expected = this.settings.expectedServices as string[] | undefined;
     this.expectedServices = expected ?? awaitedServiceNames(path.resolve(__dirname, ".."));

@@ -125,6 +125,11 @@ describe("API answers", () => {
     expect(res.headers).not.toHaveProperty("strict-transport-security");
   });
 
+  it("keep the connection open longer than a load balancer's idle timeout, so that the balancer closes it first", async () => {
+    const res = await raw(platform.baseUrl, "/api/other/small");
+    expect(res.headers["keep-alive"]).toBe("timeout=65");
+  });
+
   it("are compressed over 1 KB when the client accepts it, gzip or brotli", async () => {
     const gzip = await raw(platform.baseUrl, "/api/other/big", { "accept-encoding": "gzip" });
     expect(gzip.headers["content-encoding"]).toBe("gzip");

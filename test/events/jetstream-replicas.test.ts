@@ -166,14 +166,24 @@ describe("a bus on a 3-server JetStream cluster with JETSTREAM_REPLICAS=3", () =
     );
     servers.push(...started);
     nc = await connect({ servers: servers.map((s) => s.url) });
-    // The servers elect a JetStream leader once they see each other: until then JetStream answers "unavailable".
+    // The servers elect a JetStream leader once they see each other (until then JetStream answers "unavailable"),
+    // and the leader places a stream on three servers only once it counts all three as current (until then
+    // "no suitable peers for placement", seen on a loaded machine): a three-copy stream of its own proves both.
+    const probe = `REPLICAS_PROBE_${process.pid}`;
+    let lastRefusal = "";
     await waitUntil(
       async () => {
-        const jsm = await nc.jetstreamManager();
-        await jsm.getAccountInfo();
-        return true;
+        try {
+          const jsm = await nc.jetstreamManager();
+          await jsm.streams.add({ name: probe, subjects: [`replicas-probe.${process.pid}`], num_replicas: 3 });
+          await jsm.streams.delete(probe);
+          return true;
+        } catch (err) {
+          lastRefusal = err instanceof Error ? err.message : String(err);
+          return false;
+        }
       },
-      { description: "the JetStream cluster to elect its leader", timeoutMs: 30_000, intervalMs: 250 },
+      { description: () => `the JetStream cluster to place a stream on three servers (last refusal: ${lastRefusal})`, timeoutMs: 30_000, intervalMs: 250 },
     );
     bus = new NatsBus({ servers: servers.map((s) => s.url), names: eventNames(namespace), connectionName: "replicas test", replicas: 3, logger: silent });
   }, 60_000);

@@ -14,6 +14,7 @@ import { startMongo, type TestMongo } from "../../support/mongo";
 import { startNatsServer, type NatsServer } from "../../support/nats-server";
 import { startRedisServer, type RedisServer } from "../../support/redis-server";
 import { waitUntil } from "../../support/wait-until";
+import { untilAdmitted } from "./polite-client";
 
 export const ADDRESS = { line1: "1 Main St", city: "Springfield", postalCode: "12345", country: "US" };
 export const APPROVED_CARD = "4242424242424242";
@@ -85,6 +86,9 @@ export async function routesReady(http: ApiClient): Promise<void> {
   });
 }
 
+/** How long a scenario's setup waits out a platform too busy to let its requests in. */
+const SETUP_PATIENCE_MS = 60_000;
+
 export interface Shopper {
   token: string;
   userId: string;
@@ -93,17 +97,20 @@ export interface Shopper {
 /** A new customer with `quantity` of `productId` in the cart. */
 export async function shopperWithCart(http: ApiClient, productId: string, quantity = 1): Promise<Shopper> {
   const email = `chaos-${newKey("shopper")}@example.com`;
-  const registered = await http.post<{ token: string; user: { id: string } }>("/auth/register", { email, password: "correct horse battery", name: "Chaos Shopper" });
+  const { res: registered } = await untilAdmitted(() => http.post<{ token: string; user: { id: string } }>("/auth/register", { email, password: "correct horse battery", name: "Chaos Shopper" }), { deadlineMs: SETUP_PATIENCE_MS });
   if (registered.status !== 201) throw new Error(`register answered ${registered.status}: ${registered.text}`);
   const { token, user } = registered.body;
-  const added = await http.post("/cart/items", { productId, quantity }, { token });
+  const { res: added } = await untilAdmitted(() => http.post("/cart/items", { productId, quantity }, { token }), { deadlineMs: SETUP_PATIENCE_MS });
   if (added.status !== 201) throw new Error(`adding to the cart answered ${added.status}: ${added.text}`);
   return { token, userId: user.id };
 }
 
 export async function adminToken(http: ApiClient): Promise<string> {
   // The development defaults of platform/config.ts (the nodes get no ADMIN_* variables).
-  const res = await http.post<{ token: string }>("/auth/login", { email: "admin@shop.local", password: "admin-password-dev" });
+  // A login changes nothing: sent again while the platform is too busy to let it in (503) or to answer in time (504).
+  const login = async () => (await untilAdmitted(() => http.post<{ token: string }>("/auth/login", { email: "admin@shop.local", password: "admin-password-dev" }), { deadlineMs: SETUP_PATIENCE_MS })).res;
+  let res = await login();
+  for (let attempt = 1; res.status === 504 && attempt < 3; attempt++) res = await login();
   if (res.status !== 200) throw new Error(`admin login answered ${res.status}: ${res.text}`);
   return res.body.token;
 }
