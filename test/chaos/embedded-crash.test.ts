@@ -9,9 +9,10 @@
  * released, payments captured or voided.
  *
  * A SIGKILL alone does not cut a line: NeDB's appends are one write(2) of a
- * line or two (platform/db/nedb-open-datafile.ts), which the kernel finishes
- * into the page cache before the process dies. A power cut or a full disk
- * does leave the in-flight write's first bytes. So after each kill the test
+ * line or two (platform/db/nedb-open-datafile.ts), well under a page, which
+ * the kernel finishes into the page cache before the process dies (it stops
+ * a write only between pages). A power cut or a full disk does leave the
+ * in-flight write's first bytes. So after each kill the test
  * leaves what such a crash would: the start of one more line, no newline, in
  * the smallest datafile the round wrote (a small file is the one NeDB refuses
  * whole: over 10% of its lines corrupt). Without the repair of that tail
