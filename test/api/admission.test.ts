@@ -145,6 +145,21 @@ describe("a class's adaptive limit", () => {
     expect(gate.concurrency).toBe(3);
   });
 
+  it("does not shrink below half the configured limit however slow the requests stay", () => {
+    let now = 0;
+    const gate = new ClassGate("checkout", { concurrency: 16, queueSize: 16, maxWaitMs: 60_000, latencyTargetMs: 100 }, recorder().events, () => now);
+    const fast = gate.enter();
+    now += 10;
+    fast.release();
+    // Ten times the target, one after the other: every one shrinks it, down to the floor.
+    for (let i = 0; i < 100; i++) {
+      const ticket = gate.enter();
+      now += 1000;
+      ticket.release();
+    }
+    expect(gate.concurrency).toBe(8);
+  });
+
   it("does not shrink below what twice the fastest recent request takes", () => {
     let now = 0;
     const gate = new ClassGate("checkout", { concurrency: 4, queueSize: 4, maxWaitMs: 60_000, latencyTargetMs: 100 }, recorder().events, () => now);

@@ -163,7 +163,7 @@ describe("chaos 3: NATS killed and restarted", () => {
     const recoveryMs = Math.max(catalogRecovery ?? Infinity, cartRecovery ?? Infinity);
     const afterRecovery = [...catalog.outcomes, ...cart.outcomes].filter((o) => o.startedAt >= restartMs + recoveryMs);
     // Recovered for good, with the load still running for a while after. How soon is a duration a loaded
-    // machine stretches: it goes to the chaos report, measured against RECOVERY_PROMISE_MS there.
+    // machine stretches: a timed promise in the chaos report, judged by `npm run chaos` (./support/chaos-report.ts).
     expect(afterRecovery.length).toBeGreaterThan(20);
 
     // The cart kept its line across the outage, and takes a new one.
@@ -189,9 +189,9 @@ describe("chaos 3: NATS killed and restarted", () => {
       requests,
       failures,
       p99Ms: Math.round(percentile(faultWindow.map((o) => o.latencyMs), 0.99)),
+      promises: [{ promise: `requests served again within ${RECOVERY_PROMISE_MS} ms of the restart`, measured: `${recoveryMs} ms`, held: recoveryMs <= RECOVERY_PROMISE_MS }],
       dataChecks:
-        `NATS down ${restartMs - KILL_AT_MS} ms; catalog ok ${catalogRecovery} ms, cart ok ${cartRecovery} ms ` +
-        `(${recoveryMs <= RECOVERY_PROMISE_MS ? "within" : "OVER"} the ${RECOVERY_PROMISE_MS} ms promise), readiness 200 ` +
+        `NATS down ${restartMs - KILL_AT_MS} ms; catalog ok ${catalogRecovery} ms, cart ok ${cartRecovery} ms, readiness 200 ` +
         `${timeline.readyAgainAt - timeline.restartedAt} ms after restart (promise ${RECOVERY_PROMISE_MS}); readiness 503 while down; ` +
         `same ${cluster.nodes.length} PIDs; errors only 503/504 in API shape; cart kept its line; durable events delivered after restart`,
     });

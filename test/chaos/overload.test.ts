@@ -11,10 +11,14 @@
  * measured capacity; every checkout answer is 201, 409 or 503 with
  * Retry-After (no 504, no connection error); catalog reads during the
  * overload all succeed; and afterwards stock, reservations, payments and
- * orders agree, nothing held. The admitted checkouts' p99 (the issue asks
- * under 2 s) goes to the chaos report, not into an assertion: the suite
- * asserts no durations, and on a 2-core machine shared with other suites it
- * measured 2.8-3.5 s (without admission control it is the request timeout).
+ * orders agree, nothing held. The last criterion, p99 of the admitted
+ * checkouts under 2 s (queue wait included: the client waits it too), is a
+ * duration: asserted here it would fail `npm test` whenever the shared 2-core
+ * runner is busy, so like scenario 3's recovery time it is a timed promise
+ * (./support/chaos-report.ts), measured in every run and judged by
+ * `npm run chaos`, which fails when it does not hold. The other criteria are
+ * answers and a ratio of two rates measured on the same machine minutes
+ * apart: asserted in both runs.
  *
  * The cluster: gateway + users, orders, products, cart + payments + shipping,
  * on a shared MongoDB (the emulator unless MONGO_URI is set), Redis and a
@@ -45,6 +49,8 @@ const MEASURE_WORKERS = 12;
 const OVERLOAD_MS = 20_000;
 const OVERLOAD_FACTOR = 3;
 const CLIENT_TIMEOUT_MS = 30_000;
+/** The issue's bound on the admitted checkouts' p99, client side. */
+const P99_PROMISE_MS = 2_000;
 
 interface CheckoutOutcome extends Outcome {
   retryAfter?: string | null;
@@ -206,6 +212,7 @@ describe("chaos 9: three times the checkout capacity for 20 s", () => {
       requests: answered.length,
       failures: answered.length - admitted.length - shed.length,
       p99Ms: p99Admitted,
+      promises: [{ promise: `p99 of admitted checkouts < ${P99_PROMISE_MS} ms`, measured: `${p99Admitted} ms`, held: p99Admitted < P99_PROMISE_MS }],
       dataChecks:
         `${summary}; ${shed.length} shed with Retry-After; ${readStatuses.length} catalog reads, all 200; ` +
         `${paid.length} paid = ${committed.length} committed = ${captured.length} captured, stock ${STOCK} - ${paid.length}, nothing reserved`,

@@ -110,7 +110,7 @@ describe("startCluster (on a fixture project)", () => {
     expect(pids.filter(isAlive)).toEqual([]);
   });
 
-  it("waits for the gateway's ready path, and names the gateway when it never answers 200", async () => {
+  it("waits for the gateway's ready path, and names the gateway and quotes its answer when it never answers 200", async () => {
     const attempt = startCluster({
       transporter: nats.url,
       project: fixture,
@@ -119,7 +119,8 @@ describe("startCluster (on a fixture project)", () => {
       timeoutMs: NODES_UP_MS,
     });
     await expect(attempt).rejects.toThrow(
-      new RegExp(`Cluster not ready: gateway gateway-\\w+ not ready after ${NODES_UP_MS} ms: GET /api/not-a-route answers 404, not 200\n[\\s\\S]*--- last \\d+ lines of gateway-`),
+      // The answer's body says why (a readiness report names what is missing): without it a 45 s wait went unexplained.
+      new RegExp(`Cluster not ready: gateway gateway-\\w+ not ready after ${NODES_UP_MS} ms: GET /api/not-a-route answers 404, not 200: \\{"live":false\\}\n[\\s\\S]*--- last \\d+ lines of gateway-`),
     );
   });
 

@@ -210,11 +210,12 @@ export async function waitForNodesReady(broker: ServiceBroker, nodes: ClusterNod
       gateways.map((gateway) => {
         let unseen: string[] = [];
         let status: number | undefined;
+        let body = "";
         // Its own view first: the in-test broker seeing a service says nothing of the gateway's registry.
         const ready = async () => {
           unseen = await unseenBy(broker, gateway, nodes, options.services);
           if (unseen.length > 0) return false;
-          status = await statusOf(gateway, readyPath);
+          ({ status, body } = await answerOf(gateway, readyPath));
           return status === 200;
         };
         return waitUntil(ready, {
@@ -227,7 +228,7 @@ export async function waitForNodesReady(broker: ServiceBroker, nodes: ClusterNod
           const why =
             unseen.length > 0
               ? `it does not see ${unseen.join(", ")}`
-              : `GET ${readyPath} ${status === undefined ? `fails (${errorMessage(err)})` : `answers ${status}, not 200`}`;
+              : `GET ${readyPath} ${status === undefined ? `fails (${errorMessage(err)})` : `answers ${status}, not 200: ${body.slice(0, 1000)}`}`;
           throw new ReadinessError(`gateway ${gateway.nodeID} not ready after ${timeoutMs} ms: ${why}`, [gateway]);
         });
       }),
@@ -383,10 +384,10 @@ function exitedError(nodes: ClusterNode[]): ReadinessError | undefined {
   return new ReadinessError(`${exited.map((n) => `node ${describeNode(n)}`).join(", ")} during startup`, exited);
 }
 
-async function statusOf(node: ClusterNode, urlPath: string): Promise<number> {
+/** The status and body: a readiness report says why it is not 200 (a failure message without it left a 45 s wait unexplained). */
+async function answerOf(node: ClusterNode, urlPath: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`${node.url}${urlPath}`, { signal: AbortSignal.timeout(2000) });
-  await response.arrayBuffer();
-  return response.status;
+  return { status: response.status, body: await response.text() };
 }
 
 interface ServiceView {

@@ -3,6 +3,12 @@
  * calls reportScenario() once its assertions have run; the line goes to the
  * file named by CHAOS_REPORT (set by scripts/chaos.ts) and nowhere otherwise,
  * so `npm test` runs the same suites without a report.
+ *
+ * Timed pass criteria of the issues (a p99 bound, a recovery time) are
+ * `promises`: measured in every run, asserted in none, because `npm test`
+ * shares a loaded 2-core runner where durations stretch (no timed assertions
+ * in tests). `npm run chaos` is the run that judges them: its table says
+ * which held, and it exits non-zero when one did not.
  */
 import fs from "node:fs";
 
@@ -15,6 +21,14 @@ export interface ScenarioReport {
   p99Ms?: number;
   /** The data checks that held, in a few words ("stock 0, 50 captured, no reservation"). */
   dataChecks: string;
+  promises?: TimedPromise[];
+}
+
+/** A timed pass criterion: what was promised ("p99 admitted < 2000 ms"), what was measured, whether it held. */
+export interface TimedPromise {
+  promise: string;
+  measured: string;
+  held: boolean;
 }
 
 export function reportScenario(report: ScenarioReport): void {

@@ -72,4 +72,26 @@ describe("a file-backed collection after a crash mid-write", () => {
       await reloaded.disconnect();
     }
   });
+
+  it("loads the complete file when a compaction was cut short, and a finished compaction that was not yet renamed", async () => {
+    const first = await connected();
+    for (const n of [1, 2, 3]) await first.insert({ _id: `o${n}`, n });
+    await first.disconnect();
+    // NeDB compacts into "<file>~" and renames it over the file: killed before the rename, the copy is partial.
+    fs.writeFileSync(file("orders.db~"), '{"_id":"o1","n":1}\n{"_id":"o2","n"');
+    const again = await connected();
+    try {
+      expect((await again.find({ query: {} })).map((doc) => String(doc._id)).sort()).toEqual(["o1", "o2", "o3"]);
+    } finally {
+      await again.disconnect();
+    }
+    // Only the finished copy left (NeDB before 1.8 removed the file before its rename): the copy is the data.
+    fs.renameSync(file("orders.db"), file("orders.db~"));
+    const reloaded = await connected();
+    try {
+      expect((await reloaded.find({ query: {} })).map((doc) => String(doc._id)).sort()).toEqual(["o1", "o2", "o3"]);
+    } finally {
+      await reloaded.disconnect();
+    }
+  });
 });
