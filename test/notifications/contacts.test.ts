@@ -3,17 +3,15 @@
  * writes only what is new: every order event carries the customer's
  * address, and writing it unchanged on each one was a write per order.
  */
-import { createAdapter, type DbAdapter } from "../../platform/db/db-adapter";
+import type { DbAdapter } from "../../platform/db/db-adapter";
+import { memoryStore } from "../support/memory-store";
 import { CONTACT_INDEXES, Contacts } from "../../services/notifications/notification-contacts";
 
 let store: DbAdapter;
 let writes: string[];
 
 beforeEach(async () => {
-  store = createAdapter({ collection: "contacts", database: "test" });
-  store.init(null, { schema: {} });
-  await store.connect();
-  await store.ensureIndexes(CONTACT_INDEXES);
+  store = await memoryStore("contacts", CONTACT_INDEXES);
   writes = [];
   const insert = store.insert.bind(store);
   const update = store.updateOneWhere.bind(store);

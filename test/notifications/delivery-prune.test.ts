@@ -4,17 +4,15 @@
  * pruned (services/notifications/notification-deliveries.ts); a record still
  * sending is never pruned. The clock of the prune is injected: no waiting.
  */
-import { createAdapter, newId, type DbAdapter } from "../../platform/db/db-adapter";
+import { newId, type DbAdapter } from "../../platform/db/db-adapter";
+import { memoryStore } from "../support/memory-store";
 import { DELIVERY_INDEXES, DELIVERY_RETENTION_MS, DeliveryLog, type DeliveryDoc } from "../../services/notifications/notification-deliveries";
 
 let store: DbAdapter;
 let log: DeliveryLog;
 
 beforeEach(async () => {
-  store = createAdapter({ collection: "deliveries", database: "test" });
-  store.init(null, { schema: {} });
-  await store.connect();
-  await store.ensureIndexes(DELIVERY_INDEXES);
+  store = await memoryStore("deliveries", DELIVERY_INDEXES);
   log = new DeliveryLog(store, 60_000);
 });
 

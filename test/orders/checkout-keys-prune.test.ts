@@ -3,7 +3,8 @@
  * checkout ended, then pruned (services/orders/checkout/checkout-keys.ts); a
  * key still in progress is never pruned. The clock is injected: no waiting.
  */
-import { createAdapter, type DbAdapter } from "../../platform/db/db-adapter";
+import type { DbAdapter } from "../../platform/db/db-adapter";
+import { memoryStore } from "../support/memory-store";
 import { CheckoutKeys, KEY_INDEXES, KEY_RETENTION_MS, type KeyDoc } from "../../services/orders/checkout/checkout-keys";
 
 let store: DbAdapter;
@@ -11,10 +12,7 @@ let clock: number;
 let keys: CheckoutKeys;
 
 beforeEach(async () => {
-  store = createAdapter({ collection: "idempotency", database: "test" });
-  store.init(null, { schema: {} });
-  await store.connect();
-  await store.ensureIndexes(KEY_INDEXES);
+  store = await memoryStore("idempotency", KEY_INDEXES);
   clock = Date.parse("2030-01-01T00:00:00Z");
   keys = new CheckoutKeys({ store, leaseMs: 60_000, now: () => clock });
 });
