@@ -130,7 +130,9 @@ async function main(): Promise<void> {
     await watcher.close();
     await cluster.stop();
     await nats.stop();
-    fs.rmSync(dataRoot, { recursive: true, force: true });
+    // BENCH_KEEP_DATA=1 leaves the nodes' datafiles for bench/store-memory.ts.
+    if (process.env.BENCH_KEEP_DATA === "1") console.log(`\nDatafiles kept in ${dataRoot}`);
+    else fs.rmSync(dataRoot, { recursive: true, force: true });
   }
 }
 
