@@ -48,9 +48,11 @@ export function productLedger(products: ProductWrites, hooks: LedgerHooks): Stoc
     return doc;
   };
   // A hold not found is the normal answer for a line never taken; only a product that is gone is worth a word.
-  const release = async (what: string, line: StockLine, hold: Hold, inc: Record<string, number>) => {
-    const field = holdField(hold.orderId);
-    if (await move(line, { [field]: hold.attempt }, { $inc: inc, $unset: { [field]: true } })) return true;
+  // A legacy line (no hold: a reservation written before holds existed) moves as it used to, unconditionally.
+  const release = async (what: string, line: StockLine, hold: Hold | null, inc: Record<string, number>) => {
+    const field = hold && holdField(hold.orderId);
+    const moved = field ? await move(line, { [field]: hold.attempt }, { $inc: inc, $unset: { [field]: true } }) : await move(line, {}, { $inc: inc });
+    if (moved) return true;
     if (!(await products.findEntityById(line.productId))) hooks.lost(`Could not ${what} ${line.quantity} of product ${line.productId}: the product is gone`);
     return false;
   };

@@ -26,7 +26,8 @@ import { isDuplicateKeyError, type DbAdapter } from "../../platform/db/db-adapte
 import { randomHex } from "../../platform/random-hex";
 import { mergeLines, type StockLine } from "../../contracts/stock-lines";
 
-export type ReservationStatus = "reserved" | "committed" | "released" | "restocked";
+/** `pending`: only records written before holds existed (below, legacy), whose reserve() was cut short. */
+export type ReservationStatus = "pending" | "reserved" | "committed" | "released" | "restocked";
 
 interface ReservationDoc {
   _id: string;
@@ -34,7 +35,9 @@ interface ReservationDoc {
   items: StockLine[];
   status: ReservationStatus;
   /** The token this attempt's holds carry on the products (a failed attempt's record is removed; the next has another). */
-  attempt: string;
+  attempt?: string;
+  /** Legacy records only (no attempt): how many of `items`, in order, hold stock. */
+  taken?: number;
   expiresAt: Date;
   createdAt: Date;
   updatedAt: Date;
@@ -62,10 +65,10 @@ export interface StockLedger {
   take(line: StockLine, hold: Hold): Promise<boolean>;
   /** Whether the product holds `line` for exactly this attempt. */
   holds(line: StockLine, hold: Hold): Promise<boolean>;
-  /** Moves `quantity` back from reserved to stock if the product holds `hold`, removing it; false if it did not. */
-  putBack(line: StockLine, hold: Hold): Promise<boolean>;
-  /** The units are sold: `quantity` leaves reserved if the product holds `hold`, removing it; false if it did not. */
-  settle(line: StockLine, hold: Hold): Promise<boolean>;
+  /** Moves `quantity` back from reserved to stock if the product holds `hold` (null: a legacy line, unconditionally), removing it; false if it did not. */
+  putBack(line: StockLine, hold: Hold | null): Promise<boolean>;
+  /** The units are sold: `quantity` leaves reserved if the product holds `hold` (null: a legacy line, unconditionally), removing it; false if it did not. */
+  settle(line: StockLine, hold: Hold | null): Promise<boolean>;
   /** The error to answer when take() refused `line` (out of stock, unknown product). */
   shortage(line: StockLine): Promise<Error>;
   /**
@@ -111,7 +114,18 @@ function toReservation(doc: ReservationDoc): Reservation {
   };
 }
 
-const holdOf = (doc: ReservationDoc): Hold => ({ orderId: doc.orderId, attempt: doc.attempt });
+/**
+ * The lines of a record that may hold stock, with the hold they carry.
+ * A record written before holds existed (no `attempt`, a deployment
+ * upgraded with reservations open) counted its lines in `taken`: those
+ * move as they used to, without a hold, once its claim is won.
+ */
+function heldLines(doc: ReservationDoc): { lines: StockLine[]; hold: Hold | null } {
+  if (doc.attempt === undefined) return { lines: doc.items.slice(0, doc.taken ?? 0), hold: null };
+  return { lines: doc.items, hold: { orderId: doc.orderId, attempt: doc.attempt } };
+}
+const holdOf = (doc: ReservationDoc): Hold => ({ orderId: doc.orderId, attempt: doc.attempt ?? "" });
+const OPEN: ReservationStatus[] = ["pending", "reserved"];
 
 const released = (orderId: string) =>
   conflict(`The reservation of order ${orderId} was released while it was being made`, "RESERVATION_RELEASED", { orderId });
@@ -144,7 +158,8 @@ export class ReservationBook {
    */
   async reserve(orderId: string, items: StockLine[]): Promise<Reservation> {
     const doc = await this.open(orderId, mergeLines(items));
-    if (doc.status !== "reserved") return toReservation(doc);
+    if (doc.status === "pending") throw this.stillPending(orderId);
+    if (doc.status !== "reserved" || doc.attempt === undefined) return toReservation(doc);
     const hold = holdOf(doc);
     for (const line of doc.items) {
       if (await this.ledger.take(line, hold)) continue;
@@ -165,14 +180,20 @@ export class ReservationBook {
   /** reserved -> committed; again on a committed one changes nothing. Refused while a line is still to be taken. */
   async commit(orderId: string): Promise<Reservation> {
     const existing = await this.existing(orderId);
+    if (existing.status === "pending") throw this.stillPending(orderId);
     if (existing.status === "reserved") {
-      for (const line of existing.items) {
-        if (!(await this.ledger.holds(line, holdOf(existing)))) throw this.stillPending(orderId);
+      const { lines, hold } = heldLines(existing);
+      for (const line of hold ? lines : []) {
+        if (await this.ledger.holds(line, hold as Hold)) continue;
+        // Not held: still to be taken, or settled or given back by a commit or release that claimed the record since it was read.
+        const now = await this.existing(orderId);
+        if (now.status === "reserved" && now.attempt === existing.attempt) throw this.stillPending(orderId);
+        return this.commit(orderId);
       }
       // Every line is held, and only a claim of the record (which would make this one miss) takes a hold away.
       const claimed = await this.claim(existing, ["reserved"], "committed");
       if (claimed) {
-        for (const line of claimed.items) await this.ledger.settle(line, holdOf(claimed));
+        for (const line of lines) await this.ledger.settle(line, hold);
         return toReservation(claimed);
       }
       return this.commit(orderId);
@@ -185,14 +206,14 @@ export class ReservationBook {
 
   /** reserved -> released with the stock given back; on a committed or released one changes nothing. */
   async release(orderId: string): Promise<Reservation> {
-    const claimed = await this.claimById(orderId, ["reserved"], "released");
+    const claimed = await this.claimById(orderId, OPEN, "released");
     if (claimed) {
       await this.giveBack(claimed);
       return toReservation(claimed);
     }
     const existing = await this.existing(orderId);
     // Made by a reserve() of the order between the claim and the read (its call was still on its way): release it too.
-    if (existing.status === "reserved") return this.release(orderId);
+    if (OPEN.includes(existing.status)) return this.release(orderId);
     return toReservation(existing);
   }
 
@@ -214,7 +235,7 @@ export class ReservationBook {
     const existing = await this.existing(orderId);
     // Committed between the claim and the read: it is this call's to restock.
     if (existing.status === "committed") return this.restock(orderId);
-    if (existing.status === "reserved") {
+    if (OPEN.includes(existing.status)) {
       throw conflict(`The reservation of order ${orderId} is not committed: release it instead`, "RESERVATION_NOT_COMMITTED", { orderId, status: existing.status });
     }
     return toReservation(existing);
@@ -226,13 +247,13 @@ export class ReservationBook {
     let count = 0;
     for (let batch = 0; batch < SWEEP_MAX_BATCHES; batch++) {
       const expired = (await this.store.find({
-        query: { status: "reserved", expiresAt: { $lt: now } },
+        query: { status: { $in: OPEN }, expiresAt: { $lt: now } },
         sort: ["expiresAt"],
         limit: SWEEP_BATCH,
       })) as ReservationDoc[];
       for (const doc of expired) {
         // Another node sweeping at once claims some of these first; those are its to give back.
-        const claimed = await this.claim(doc, ["reserved"], "released", { expiresAt: { $lt: now } });
+        const claimed = await this.claim(doc, OPEN, "released", { expiresAt: { $lt: now } });
         if (claimed) {
           await this.giveBack(claimed);
           count++;
@@ -305,7 +326,7 @@ export class ReservationBook {
     to: ReservationStatus,
     extra: Record<string, unknown> = {},
   ): Promise<ReservationDoc | null> {
-    return this.claimById(doc._id, from, to, { attempt: doc.attempt, ...extra });
+    return this.claimById(doc._id, from, to, { attempt: doc.attempt ?? { $exists: false }, ...extra });
   }
 
   private async claimById(
@@ -323,7 +344,8 @@ export class ReservationBook {
 
   /** Every line a product still holds for this attempt comes back; lines never taken or already given back are left alone. */
   private async giveBack(doc: ReservationDoc): Promise<void> {
-    for (const line of doc.items) await this.ledger.putBack(line, holdOf(doc));
+    const { lines, hold } = heldLines(doc);
+    for (const line of lines) await this.ledger.putBack(line, hold);
   }
 
   private async read(orderId: string): Promise<ReservationDoc | null> {
