@@ -45,6 +45,12 @@ export const PLATFORM_ENV: Record<string, string> = {
   ADMIN_PASSWORD: "bench-admin-password",
   AUTH_RATE_LIMIT: "100000000",
   METRICS_PORT: "0",
+  // Production refuses a NATS without credentials. The bench's private nats-server asks for none, and
+  // accepts a client that sends some: the nodes send these, the load generator and the watchers none.
+  NATS_USER: "bench",
+  NATS_PASSWORD: randomBytes(16).toString("hex"),
+  // The simulated processor, which production refuses unless told that no money moves.
+  SIMULATED_PAYMENTS_MOVE_NO_MONEY: "true",
 };
 
 function forkScript(script: string, env: Record<string, string>): Promise<ChildProcess> {

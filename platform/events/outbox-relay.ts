@@ -38,9 +38,7 @@ const RETRY_MS = 2_000;
 const SETTLE_AFTER_MS = 2_000;
 /** A pending entry whose change is still not visible after this never gets one: it becomes void. */
 const ABANDON_AFTER_MS = 5 * 60 * 1000;
-/** Sent and void entries are kept this long for whoever investigates, then deleted. */
-const HISTORY_MS = 7 * 24 * 3600 * 1000;
-/** History is swept now and then, not after every write. */
+/** History (sent and void entries past their retention, OutboxStore.prune) is swept now and then, not after every write. */
 const PRUNE_EVERY_MS = 3600 * 1000;
 
 export class OutboxRelay {
@@ -141,7 +139,7 @@ export class OutboxRelay {
     const published = await this.publishDue();
     if (Date.now() - this.prunedAt >= PRUNE_EVERY_MS) {
       this.prunedAt = Date.now();
-      await this.opts.store.prune(this.prunedAt - HISTORY_MS);
+      await this.opts.store.prune(this.prunedAt);
     }
     return published;
   }

@@ -88,6 +88,15 @@ export function toEnvelope(doc: Pick<OutboxDoc, "id" | "event" | "payload" | "oc
   };
 }
 
+/**
+ * A sent entry is kept a day (the event itself stays in the stream 7 days,
+ * platform/events/jetstream.ts): enough to see what a node published lately.
+ * A void one (a change that never happened) is kept 7 days for whoever
+ * investigates why. docs/operations.md, "Retention".
+ */
+export const SENT_RETENTION_MS = 24 * 3600 * 1000;
+export const VOID_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
 export class OutboxStore {
   constructor(private readonly adapter: DbAdapter) {}
 
@@ -190,9 +199,13 @@ export class OutboxStore {
     await this.adapter.updateOneWhere({ _id: id, status: "ready" }, { $set: { claimedUntil: iso(now + retryMs), lastError: error, updatedAt: iso(now) } });
   }
 
-  /** Sent and void entries older than `before` are history. */
-  async prune(before: number): Promise<number> {
-    return this.adapter.removeMany({ status: { $in: ["sent", "void"] }, updatedAt: { $lt: iso(before) } });
+  /**
+   * Removes history as of `now`: entries sent more than SENT_RETENTION_MS
+   * ago, void ones after VOID_RETENTION_MS; answers how many.
+   */
+  async prune(now: number): Promise<number> {
+    const sent = await this.adapter.removeMany({ status: "sent", updatedAt: { $lt: iso(now - SENT_RETENTION_MS) } });
+    return sent + (await this.adapter.removeMany({ status: "void", updatedAt: { $lt: iso(now - VOID_RETENTION_MS) } }));
   }
 
   /** The ready entry waiting longest to be published (its change is stored), or null. */

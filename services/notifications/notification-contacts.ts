@@ -20,9 +20,16 @@ export const CONTACT_INDEXES: IndexSpec[] = [{ fields: ["userId"], unique: true 
 export class Contacts {
   constructor(private readonly adapter: DbAdapter) {}
 
-  /** Keeps the latest address (and name) of a user; a recipient without an address changes nothing. */
+  /**
+   * Keeps the latest address (and name) of a user; a recipient without an
+   * address changes nothing, and neither does one already known as it is
+   * (every order event carries the address: most of them tell nothing new,
+   * and a read costs less than a write).
+   */
   async learn(recipient: Recipient): Promise<void> {
     if (!recipient.email) return;
+    const known = (await this.adapter.findOne({ userId: recipient.userId })) as ContactDoc | null;
+    if (known && known.email === recipient.email && (!recipient.name || known.name === recipient.name)) return;
     const set = { email: recipient.email, ...(recipient.name ? { name: recipient.name } : {}), updatedAt: new Date().toISOString() };
     if (await this.adapter.updateOneWhere({ userId: recipient.userId }, { $set: set })) return;
     try {

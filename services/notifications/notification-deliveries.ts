@@ -8,6 +8,10 @@
  * dead node may have handed the mail over just before it died; the mail's
  * Message-ID is the same both times). A failed send is recorded and retried
  * through the event's redelivery.
+ *
+ * A record that ended is kept DELIVERY_RETENTION_MS, longer than an event
+ * stays in the stream (platform/events/jetstream.ts, 7 days): no redelivery
+ * of its event can come after that, so nothing is sent twice for its lack.
  */
 import { reasonText } from "../../platform/events/types";
 import { isDuplicateKeyError, newId, type DbAdapter, type IndexSpec } from "../../platform/db/db-adapter";
@@ -44,6 +48,9 @@ export interface DeliveryTarget {
 
 export const DELIVERY_INDEXES: IndexSpec[] = [{ fields: ["key"], unique: true }];
 
+/** Eight days: the stream keeps an event seven (docs/operations.md, "Retention"). */
+export const DELIVERY_RETENTION_MS = 8 * 24 * 3600 * 1000;
+
 /** How often a delivery waiting for another node's lease looks again. */
 const POLL_MS = 100;
 
@@ -55,6 +62,11 @@ export class DeliveryLog {
     /** Longer than one send can take (the channel bounds it). */
     private readonly leaseMs: number,
   ) {}
+
+  /** Removes the records that ended (not one still sending) more than DELIVERY_RETENTION_MS before `now`; answers how many. */
+  prune(now: number = Date.now()): Promise<number> {
+    return this.adapter.removeMany({ status: { $ne: "sending" }, updatedAt: { $lt: iso(now - DELIVERY_RETENTION_MS) } });
+  }
 
   async byKey(key: string): Promise<DeliveryDoc | null> {
     const doc = await this.adapter.findOne({ key });

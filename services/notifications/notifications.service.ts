@@ -45,6 +45,7 @@ interface NotificationsVars {
   stores: DbAdapter[];
   inbox: Inbox;
   deliveries: DeliveryLog;
+  pruneTimer?: NodeJS.Timeout;
   contacts: Contacts;
   channel: DeliveryChannel;
 }
@@ -63,6 +64,8 @@ interface ListParams {
 
 /** Margin over the SMTP bound before another node may take over a send whose node went quiet. */
 const LEASE_MARGIN_MS = 5_000;
+/** Ended delivery records past their retention are looked for this often. */
+const PRUNE_EVERY_MS = 3600 * 1000;
 
 const notify: ChannelHandler<NotificationsThis> = function (envelope) {
   return this.notify(envelope);
@@ -147,10 +150,16 @@ const NotificationsService: ServiceSchema<NotificationsSettings, NotificationsMe
     this.deliveries = new DeliveryLog(await this.openStore("deliveries", DELIVERY_INDEXES), leaseMs);
     this.contacts = new Contacts(await this.openStore("contacts", CONTACT_INDEXES));
     this.channel = createDeliveryChannel(this.settings, this.logger);
+    // Hourly: delivery records past their retention (DELIVERY_RETENTION_MS) go.
+    this.pruneTimer = setInterval(() => {
+      this.deliveries.prune().catch((err: unknown) => this.logger.warn(`Pruning delivery records failed: ${(err as Error).message}`));
+    }, PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
     this.logger.info(`Notifications are delivered by ${this.channel.name === "email" ? "mail (SMTP)" : "the log (SMTP_URL is not set)"}`);
   },
 
   async stopped() {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.channel?.close();
     await Promise.all((this.stores ?? []).map((store) => store.disconnect()));
   },

@@ -69,6 +69,7 @@ interface OrdersVars {
   limiter: CheckoutLimiter;
   book: OrderBook;
   sweepTimer?: NodeJS.Timeout;
+  keyPruneTimer?: NodeJS.Timeout;
   sweeping?: Promise<number>;
 }
 
@@ -91,6 +92,8 @@ export type OrdersThis = Service<OrdersSettings> & OrdersVars & OrdersMethods;
 
 /** Waiting for another request's outcome ends this long before the caller's own timeout. */
 const ANSWER_MARGIN_MS = 500;
+/** Finished keys past their retention are looked for this often. */
+const KEY_PRUNE_EVERY_MS = 3600 * 1000;
 
 function callerId(ctx: ShopContext<unknown>): string {
   // The gateway lets only authenticated calls through; an internal caller must pass meta.user.
@@ -429,6 +432,11 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
     this.book = new OrderBook(withOrderMetrics(this, shopMetrics(this.broker)), { leaseMs: this.settings.staleAfterMs, announce: this.announcer() });
     this.keyStore = await openCollection(this, { collection: "idempotency", database: "orders", indexes: KEY_INDEXES });
     this.keys = new CheckoutKeys({ store: this.keyStore, leaseMs: this.settings.staleAfterMs });
+    // Hourly: the keys of checkouts that ended more than KEY_RETENTION_MS ago go.
+    this.keyPruneTimer = setInterval(() => {
+      this.keys.prune().catch((err: unknown) => this.logger.warn(`Pruning Idempotency-Key records failed: ${(err as Error).message}`));
+    }, KEY_PRUNE_EVERY_MS);
+    this.keyPruneTimer.unref();
     const counters = config.redisUrl ? new RedisWindowCounters(config.redisUrl, `${config.namespace}:checkout-limits:`) : new MemoryWindowCounters();
     this.limiter = new CheckoutLimiter(counters, this.settings.checkoutLimit);
     if (counters instanceof RedisWindowCounters) {
@@ -447,6 +455,7 @@ const OrdersService: ServiceSchema<OrdersSettings, OrdersMethods, OrdersVars> = 
 
   async stopped() {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.keyPruneTimer) clearInterval(this.keyPruneTimer);
     await this.sweeping?.catch(() => undefined);
     await this.keyStore?.disconnect();
     await this.limiter?.close();

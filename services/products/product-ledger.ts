@@ -6,7 +6,7 @@
 import { conflict, notFound } from "../../platform/errors";
 
 import type { ProductDoc } from "./product-model";
-import type { StockLedger } from "./reservations";
+import type { Hold, StockLedger } from "./reservations";
 import { type StockLine } from "../../contracts/stock-lines";
 
 /** What the DB mixin gives a service (mixins/db.mixin.ts). */
@@ -26,28 +26,54 @@ export interface LedgerHooks {
 
 const SELLABLE = { archived: { $ne: true } };
 
+/**
+ * The key under which a product records an order's hold (`holds.<key>` = the
+ * attempt). Order ids may hold dots (products.service.ts ORDER_ID), which a
+ * field name cannot; `~` is not allowed in an order id, so the mapping stays
+ * one to one.
+ */
+export function holdKey(orderId: string): string {
+  return orderId.replace(/\./g, "~");
+}
+const holdField = (orderId: string) => `holds.${holdKey(orderId)}`;
+
 export function productLedger(products: ProductWrites, hooks: LedgerHooks): StockLedger {
-  const move = async (line: StockLine, filter: Record<string, unknown>, inc: Record<string, number>) => {
-    const doc = (await products.updateWhere({ _id: line.productId, ...filter }, { $inc: inc }, { cleans: false })) as ProductDoc | null;
+  const move = async (line: StockLine, filter: Record<string, unknown>, update: Record<string, unknown>) => {
+    const doc = (await products.updateWhere({ _id: line.productId, ...filter }, update, { cleans: false })) as ProductDoc | null;
     if (!doc) return null;
-    const before = doc.stock - (inc.stock ?? 0);
+    const stockChange = (update.$inc as Record<string, number>).stock ?? 0;
+    const before = doc.stock - stockChange;
     await hooks.changed(doc, before);
-    if (inc.stock) hooks.stockMoved(doc, before);
+    if (stockChange) hooks.stockMoved(doc, before);
     return doc;
   };
-  const lost = (what: string, line: StockLine) => hooks.lost(`Could not ${what} ${line.quantity} of product ${line.productId}: the product is gone`);
+  // A hold not found is the normal answer for a line never taken; only a product that is gone is worth a word.
+  // A legacy line (no hold: a reservation written before holds existed) moves as it used to, unconditionally.
+  const release = async (what: string, line: StockLine, hold: Hold | null, inc: Record<string, number>) => {
+    const field = hold && holdField(hold.orderId);
+    const moved = field ? await move(line, { [field]: hold.attempt }, { $inc: inc, $unset: { [field]: true } }) : await move(line, {}, { $inc: inc });
+    if (moved) return true;
+    if (!(await products.findEntityById(line.productId))) hooks.lost(`Could not ${what} ${line.quantity} of product ${line.productId}: the product is gone`);
+    return false;
+  };
 
   return {
-    async take(line) {
-      const filter = { ...SELLABLE, stock: { $gte: line.quantity } };
-      return (await move(line, filter, { stock: -line.quantity, reserved: line.quantity })) !== null;
+    async take(line, hold) {
+      const field = holdField(hold.orderId);
+      const filter = { ...SELLABLE, stock: { $gte: line.quantity }, [field]: { $exists: false } };
+      const update = { $inc: { stock: -line.quantity, reserved: line.quantity }, $set: { [field]: hold.attempt } };
+      return (await move(line, filter, update)) !== null;
+    },
+    async holds(line, hold) {
+      const doc = (await products.findEntityById(line.productId)) as ProductDoc | null;
+      return doc?.holds?.[holdKey(hold.orderId)] === hold.attempt;
     },
     // Giving back and settling ignore `archived`: an archived product still settles the orders that hold it.
-    async putBack(line) {
-      if (!(await move(line, {}, { stock: line.quantity, reserved: -line.quantity }))) lost("give back", line);
+    putBack(line, hold) {
+      return release("give back", line, hold, { stock: line.quantity, reserved: -line.quantity });
     },
-    async settle(line) {
-      if (!(await move(line, {}, { reserved: -line.quantity }))) lost("settle", line);
+    settle(line, hold) {
+      return release("settle", line, hold, { reserved: -line.quantity });
     },
     async shortage(line) {
       return shortageOf(line, (await products.findEntityById(line.productId)) as ProductDoc | null);

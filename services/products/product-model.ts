@@ -23,6 +23,8 @@ export interface ProductDoc {
   stock: number;
   /** Held by open reservations; on hand = stock + reserved. */
   reserved: number;
+  /** The orders whose reservations hold units of it: order (products/product-ledger.ts holdKey) -> attempt of its reservation. */
+  holds?: Record<string, string>;
   images: string[];
   /** For shipping quotes. */
   weightGrams: number;

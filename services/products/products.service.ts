@@ -484,7 +484,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
       if (!this.broker.isMetricsEnabled()) return Promise.resolve();
       const count = async () => {
         const [open, low] = await Promise.all([
-          this.reservationStore.count({ query: { status: { $in: ["pending", "reserved"] } } }),
+          this.reservationStore.count({ query: { status: "reserved" } }),
           this.adapter.count({ query: { ...LISTED, stock: { $lt: this.settings.lowStockThreshold } } }),
         ]);
         const metrics = shopMetrics(this.broker);

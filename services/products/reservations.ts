@@ -1,23 +1,32 @@
 /**
- * Stock reservations of orders (the checkout saga's step 4), kept in their
- * own collection and moved only by conditional updates, so that several
- * `products` nodes on one database never oversell or give stock back twice.
+ * Stock reservations of orders (the checkout saga's step 4): one document
+ * per order with its lines inside, written twice in its life: inserted
+ * `reserved` before any stock is taken, then claimed by one conditional
+ * update, so that several `products` nodes on one database never oversell
+ * or give stock back twice.
  *
- * A record is keyed by its orderId and goes
- *   pending -> reserved -> committed | released    (pending -> released too)
- *   committed -> restocked                          (a paid order cancelled: the sold units come back).
- * `pending` lives while reserve() takes stock line by line; `taken` counts
- * the lines it took. Whoever moves a record out of pending/reserved by a
- * conditional update ("claims" it) owns what was counted at that moment:
- * release() and the sweeper give back exactly `taken` lines, commit() settles
- * them. A line taken but not yet counted stays with reserve(), which gives it
- * back itself when it finds the record claimed. Nothing is ever given back
- * twice; a crash between two writes can only leave units held, never sold twice.
+ *   reserved -> committed | released
+ *   committed -> restocked    (a paid order cancelled: the sold units come back).
+ *
+ * Which lines hold stock is recorded on the products, not here: taking a
+ * line is one conditional update of the product that moves the units to
+ * `reserved` and marks the product with the order's hold (the reservation's
+ * `attempt`, a random token), and only if no hold of the order is there
+ * yet. Giving a line back or settling it is one conditional update that
+ * removes exactly that hold. So every line moves exactly once whoever
+ * tries it (release, the sweeper, a reserve() that finds the record
+ * released, a second reserve() of the same order), and a crash between two
+ * lines leaves nothing to count: the reservation was written first, the
+ * sweeper releases it after its expiry and gives back exactly the lines
+ * whose products hold it. A crash between two writes can only leave units
+ * held, never sold twice.
  */
 import { conflict, notFound } from "../../platform/errors";
 import { isDuplicateKeyError, type DbAdapter } from "../../platform/db/db-adapter";
+import { randomHex } from "../../platform/random-hex";
 import { mergeLines, type StockLine } from "../../contracts/stock-lines";
 
+/** `pending`: only records written before holds existed (below, legacy), whose reserve() was cut short. */
 export type ReservationStatus = "pending" | "reserved" | "committed" | "released" | "restocked";
 
 interface ReservationDoc {
@@ -25,8 +34,10 @@ interface ReservationDoc {
   orderId: string;
   items: StockLine[];
   status: ReservationStatus;
-  /** How many of `items`, in order, hold stock. */
-  taken: number;
+  /** The token this attempt's holds carry on the products (a failed attempt's record is removed; the next has another). */
+  attempt?: string;
+  /** Legacy records only (no attempt): how many of `items`, in order, hold stock. */
+  taken?: number;
   expiresAt: Date;
   createdAt: Date;
   updatedAt: Date;
@@ -42,24 +53,32 @@ export interface Reservation {
   updatedAt: string;
 }
 
-/** The products' side of a reservation: each call is one atomic update of one product. */
+/** Whose units a product holds: the order, and the attempt of its reservation. */
+export interface Hold {
+  orderId: string;
+  attempt: string;
+}
+
+/** The products' side of a reservation: each write is one atomic conditional update of one product. */
 export interface StockLedger {
-  /** Moves `quantity` from stock to reserved if that much is available; false otherwise. */
-  take(line: StockLine): Promise<boolean>;
-  /** Moves `quantity` back from reserved to stock. */
-  putBack(line: StockLine): Promise<void>;
-  /** The units are sold: `quantity` leaves reserved. */
-  settle(line: StockLine): Promise<void>;
+  /** Moves `quantity` from stock to reserved and records `hold`, if that much is available and the order holds none of it yet; false otherwise. */
+  take(line: StockLine, hold: Hold): Promise<boolean>;
+  /** Whether the product holds `line` for exactly this attempt. */
+  holds(line: StockLine, hold: Hold): Promise<boolean>;
+  /** Moves `quantity` back from reserved to stock if the product holds `hold` (null: a legacy line, unconditionally), removing it; false if it did not. */
+  putBack(line: StockLine, hold: Hold | null): Promise<boolean>;
+  /** The units are sold: `quantity` leaves reserved if the product holds `hold` (null: a legacy line, unconditionally), removing it; false if it did not. */
+  settle(line: StockLine, hold: Hold | null): Promise<boolean>;
   /** The error to answer when take() refused `line` (out of stock, unknown product). */
   shortage(line: StockLine): Promise<Error>;
   /**
    * Reads, without writing, whether `line` can be taken right now: null if
    * so, else the error shortage() would answer. Optional. reserve() asks it
    * before writing anything, so a checkout of a sold-out product is refused
-   * with one read instead of a record written, taken from, claimed and
-   * deleted (a flash sale is mostly such refusals, all on one product's
-   * document). Only a hint: a line it lets through is still taken by take()'s
-   * atomic conditional update, which alone decides.
+   * with one read instead of a record written, claimed and deleted (a flash
+   * sale is mostly such refusals, all on one product's document). Only a
+   * hint: a line it lets through is still taken by take()'s atomic
+   * conditional update, which alone decides.
    */
   precheck?(line: StockLine): Promise<Error | null>;
 }
@@ -76,12 +95,8 @@ export interface ReservationBookOptions {
   returns?: ReturnsLedger;
   ttlMs: number;
   now?: () => Date;
-  /** How long a second reserve() of one order waits for the first to finish. */
-  pendingWaitMs?: number;
 }
 
-const OPEN: ReservationStatus[] = ["pending", "reserved"];
-const POLL_MS = 20;
 const SWEEP_BATCH = 100;
 const SWEEP_MAX_BATCHES = 50;
 
@@ -99,6 +114,19 @@ function toReservation(doc: ReservationDoc): Reservation {
   };
 }
 
+/**
+ * The lines of a record that may hold stock, with the hold they carry.
+ * A record written before holds existed (no `attempt`, a deployment
+ * upgraded with reservations open) counted its lines in `taken`: those
+ * move as they used to, without a hold, once its claim is won.
+ */
+function heldLines(doc: ReservationDoc): { lines: StockLine[]; hold: Hold | null } {
+  if (doc.attempt === undefined) return { lines: doc.items.slice(0, doc.taken ?? 0), hold: null };
+  return { lines: doc.items, hold: { orderId: doc.orderId, attempt: doc.attempt } };
+}
+const holdOf = (doc: ReservationDoc): Hold => ({ orderId: doc.orderId, attempt: doc.attempt ?? "" });
+const OPEN: ReservationStatus[] = ["pending", "reserved"];
+
 const released = (orderId: string) =>
   conflict(`The reservation of order ${orderId} was released while it was being made`, "RESERVATION_RELEASED", { orderId });
 
@@ -108,7 +136,6 @@ export class ReservationBook {
   private readonly returns?: ReturnsLedger;
   private readonly ttlMs: number;
   private readonly now: () => Date;
-  private readonly pendingWaitMs: number;
 
   constructor(opts: ReservationBookOptions) {
     this.store = opts.store;
@@ -116,60 +143,70 @@ export class ReservationBook {
     this.returns = opts.returns;
     this.ttlMs = opts.ttlMs;
     this.now = opts.now ?? (() => new Date());
-    this.pendingWaitMs = opts.pendingWaitMs ?? 5_000;
   }
 
   async find(orderId: string): Promise<Reservation | null> {
-    const doc = (await this.store.findOne({ _id: orderId })) as ReservationDoc | null;
+    const doc = await this.read(orderId);
     return doc ? toReservation(doc) : null;
   }
 
-  /** All lines or none; a second call for the same order answers the first one's reservation. */
+  /**
+   * All lines or none; a second call for the same order answers the first
+   * one's reservation. A call that finds the order's reservation open takes
+   * whatever line no call took yet (the first call may be on a node that
+   * died halfway): each line is taken once, by whichever call gets there first.
+   */
   async reserve(orderId: string, items: StockLine[]): Promise<Reservation> {
-    const lines = mergeLines(items);
-    const existing = await this.open(orderId, lines);
-    if (existing) return toReservation(existing);
-
-    for (const line of lines) {
-      if (!(await this.ledger.take(line))) {
-        await this.abandon(orderId);
-        throw await this.ledger.shortage(line);
-      }
-      const counted = await this.store.updateOneWhere({ _id: orderId, status: "pending" }, { $inc: { taken: 1 } });
-      if (!counted) {
-        await this.ledger.putBack(line);
-        throw released(orderId);
-      }
+    const doc = await this.open(orderId, mergeLines(items));
+    if (doc.status === "pending") throw this.stillPending(orderId);
+    if (doc.status !== "reserved" || doc.attempt === undefined) return toReservation(doc);
+    const hold = holdOf(doc);
+    for (const line of doc.items) {
+      if (await this.ledger.take(line, hold)) continue;
+      // Refused: already taken by another call of this attempt, or not there to take.
+      if (await this.ledger.holds(line, hold)) continue;
+      const shortage = await this.ledger.shortage(line);
+      if (await this.abandon(doc)) throw shortage;
+      // Another call settled the attempt first: released, its lines come back; reserved or sold, it stands.
+      const settled = await this.endOf(doc);
+      if (!settled) throw shortage;
+      return settled;
     }
-    const now = this.now();
-    const done = await this.store.updateOneWhere(
-      { _id: orderId, status: "pending" },
-      { $set: { status: "reserved", expiresAt: new Date(now.getTime() + this.ttlMs), updatedAt: now } },
-    );
-    if (!done) throw released(orderId);
-    return toReservation(done as ReservationDoc);
+    const settled = await this.endOf(doc);
+    if (!settled) throw released(orderId);
+    return settled;
   }
 
-  /** reserved -> committed; again on a committed one changes nothing. */
+  /** reserved -> committed; again on a committed one changes nothing. Refused while a line is still to be taken. */
   async commit(orderId: string): Promise<Reservation> {
-    const claimed = await this.claim(orderId, ["reserved"], "committed");
-    if (claimed) {
-      for (const line of claimed.items.slice(0, claimed.taken)) await this.ledger.settle(line);
-      return toReservation(claimed);
-    }
     const existing = await this.existing(orderId);
-    // Became reserved between the claim and the read: it is this call's to commit.
-    if (existing.status === "reserved") return this.commit(orderId);
+    if (existing.status === "pending") throw this.stillPending(orderId);
+    if (existing.status === "reserved") {
+      const { lines, hold } = heldLines(existing);
+      for (const line of hold ? lines : []) {
+        if (await this.ledger.holds(line, hold as Hold)) continue;
+        // Not held: still to be taken, or settled or given back by a commit or release that claimed the record since it was read.
+        const now = await this.existing(orderId);
+        if (now.status === "reserved" && now.attempt === existing.attempt) throw this.stillPending(orderId);
+        return this.commit(orderId);
+      }
+      // Every line is held, and only a claim of the record (which would make this one miss) takes a hold away.
+      const claimed = await this.claim(existing, ["reserved"], "committed");
+      if (claimed) {
+        for (const line of lines) await this.ledger.settle(line, hold);
+        return toReservation(claimed);
+      }
+      return this.commit(orderId);
+    }
     if (existing.status === "released") {
       throw conflict(`The reservation of order ${orderId} was released`, "RESERVATION_RELEASED", { orderId });
     }
-    if (existing.status === "pending") throw this.stillPending(orderId);
     return toReservation(existing);
   }
 
-  /** pending/reserved -> released with the stock given back; on a committed or released one changes nothing. */
+  /** reserved -> released with the stock given back; on a committed or released one changes nothing. */
   async release(orderId: string): Promise<Reservation> {
-    const claimed = await this.claim(orderId, OPEN, "released");
+    const claimed = await this.claimById(orderId, OPEN, "released");
     if (claimed) {
       await this.giveBack(claimed);
       return toReservation(claimed);
@@ -190,9 +227,9 @@ export class ReservationBook {
    */
   async restock(orderId: string): Promise<Reservation> {
     if (!this.returns) throw new Error("ReservationBook: restock needs the `returns` ledger");
-    const claimed = await this.claim(orderId, ["committed"], "restocked");
+    const claimed = await this.claimById(orderId, ["committed"], "restocked");
     if (claimed) {
-      for (const line of claimed.items.slice(0, claimed.taken)) await this.returns.restock(line);
+      for (const line of claimed.items) await this.returns.restock(line);
       return toReservation(claimed);
     }
     const existing = await this.existing(orderId);
@@ -216,7 +253,7 @@ export class ReservationBook {
       })) as ReservationDoc[];
       for (const doc of expired) {
         // Another node sweeping at once claims some of these first; those are its to give back.
-        const claimed = await this.claim(doc._id, OPEN, "released", { expiresAt: { $lt: now } });
+        const claimed = await this.claim(doc, OPEN, "released", { expiresAt: { $lt: now } });
         if (claimed) {
           await this.giveBack(claimed);
           count++;
@@ -227,52 +264,72 @@ export class ReservationBook {
     return count;
   }
 
-  /** Creates the pending record (null), or answers the order's settled one. */
-  private async open(orderId: string, lines: StockLine[]): Promise<ReservationDoc | null> {
-    const deadline = Date.now() + this.pendingWaitMs;
+  /** The order's record: inserted `reserved` with a fresh attempt, or the one already there. */
+  private async open(orderId: string, lines: StockLine[]): Promise<ReservationDoc> {
     for (;;) {
-      const existing = (await this.store.findOne({ _id: orderId })) as ReservationDoc | null;
-      if (existing && existing.status !== "pending") return existing;
-      if (!existing) {
-        for (const line of lines) {
-          const refusal = await this.ledger.precheck?.(line);
-          if (refusal) throw refusal;
-        }
-        const now = this.now();
-        const doc: ReservationDoc = {
-          _id: orderId,
-          orderId,
-          items: lines,
-          status: "pending",
-          taken: 0,
-          expiresAt: new Date(now.getTime() + this.ttlMs),
-          createdAt: now,
-          updatedAt: now,
-        };
-        try {
-          await this.store.insert(doc);
-          return null;
-        } catch (err) {
-          // A concurrent reserve() of the same order inserted first: look at its record.
-          if (!isDuplicateKeyError(err)) throw err;
-          continue;
-        }
+      const existing = await this.read(orderId);
+      if (existing) return existing;
+      for (const line of lines) {
+        const refusal = await this.ledger.precheck?.(line);
+        if (refusal) throw refusal;
       }
-      if (Date.now() >= deadline) throw this.stillPending(orderId);
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      const now = this.now();
+      const doc: ReservationDoc = {
+        _id: orderId,
+        orderId,
+        items: lines,
+        status: "reserved",
+        attempt: randomHex(8),
+        expiresAt: new Date(now.getTime() + this.ttlMs),
+        createdAt: now,
+        updatedAt: now,
+      };
+      try {
+        await this.store.insert(doc);
+        return doc;
+      } catch (err) {
+        // A concurrent reserve() of the same order inserted first: go on with its record.
+        if (!isDuplicateKeyError(err)) throw err;
+      }
     }
   }
 
-  /** A failed reserve() gives back what it counted, unless someone claimed the record first. */
-  private async abandon(orderId: string): Promise<void> {
-    const claimed = await this.claim(orderId, ["pending"], "released");
-    if (!claimed) return;
+  /** A reserve() short of stock releases the attempt and gives back what it holds; false if someone claimed the record first. */
+  private async abandon(doc: ReservationDoc): Promise<boolean> {
+    const claimed = await this.claim(doc, ["reserved"], "released");
+    if (!claimed) return false;
     await this.giveBack(claimed);
-    // No trace of a failed attempt: a later reserve() of the order tries afresh.
-    await this.store.removeMany({ _id: orderId, status: "released" });
+    // No trace of a failed attempt: a later reserve() of the order tries afresh, with another attempt token.
+    await this.store.removeMany({ _id: doc._id, attempt: doc.attempt, status: "released" });
+    return true;
   }
 
+  /**
+   * After a call took its lines: the attempt's reservation if it stands
+   * (reserved, committed, restocked), else null, once what this call took
+   * is given back. A released attempt never opens again, and whoever
+   * released it may have passed a line before this call took it: the
+   * give-back is conditional on the product's hold, so each line comes
+   * back once whoever gets there.
+   */
+  private async endOf(doc: ReservationDoc): Promise<Reservation | null> {
+    const now = await this.read(doc._id);
+    if (now && now.attempt === doc.attempt && now.status !== "released") return toReservation(now);
+    await this.giveBack(doc);
+    return null;
+  }
+
+  /** One conditional update of the record of this attempt (a record removed and made again is another attempt). */
   private async claim(
+    doc: ReservationDoc,
+    from: ReservationStatus[],
+    to: ReservationStatus,
+    extra: Record<string, unknown> = {},
+  ): Promise<ReservationDoc | null> {
+    return this.claimById(doc._id, from, to, { attempt: doc.attempt ?? { $exists: false }, ...extra });
+  }
+
+  private async claimById(
     orderId: string,
     from: ReservationStatus[],
     to: ReservationStatus,
@@ -285,12 +342,18 @@ export class ReservationBook {
     return doc as ReservationDoc | null;
   }
 
-  private async giveBack(claimed: ReservationDoc): Promise<void> {
-    for (const line of claimed.items.slice(0, claimed.taken)) await this.ledger.putBack(line);
+  /** Every line a product still holds for this attempt comes back; lines never taken or already given back are left alone. */
+  private async giveBack(doc: ReservationDoc): Promise<void> {
+    const { lines, hold } = heldLines(doc);
+    for (const line of lines) await this.ledger.putBack(line, hold);
+  }
+
+  private async read(orderId: string): Promise<ReservationDoc | null> {
+    return (await this.store.findOne({ _id: orderId })) as ReservationDoc | null;
   }
 
   private async existing(orderId: string): Promise<ReservationDoc> {
-    const doc = (await this.store.findOne({ _id: orderId })) as ReservationDoc | null;
+    const doc = await this.read(orderId);
     if (!doc) throw notFound("Reservation", { orderId });
     return doc;
   }

@@ -3,7 +3,7 @@
  * the relays may do to an entry, and what they may not.
  */
 import { createAdapter, newId, type DbAdapter } from "../../platform/db/db-adapter";
-import { OUTBOX_INDEXES, OutboxStore, toEnvelope } from "../../platform/events/outbox";
+import { OUTBOX_INDEXES, OutboxStore, SENT_RETENTION_MS, VOID_RETENTION_MS, toEnvelope } from "../../platform/events/outbox";
 
 describe("outbox entries", () => {
   let adapter: DbAdapter;
@@ -52,8 +52,23 @@ describe("outbox entries", () => {
     await store.sent(id, T0 + 3000);
     expect(await store.byId(id)).toMatchObject({ status: "sent", sentAt: "2030-01-01T00:00:03.000Z" });
     expect((await store.byId(id))?.lastError).toBeUndefined();
-    expect(await store.prune(T0 + 2000)).toBe(0);
-    expect(await store.prune(T0 + 4000)).toBe(1);
+    expect(await store.prune(T0 + 3000 + SENT_RETENTION_MS)).toBe(0);
+    expect(await store.prune(T0 + 3001 + SENT_RETENTION_MS)).toBe(1);
+  });
+
+  it("keeps a sent entry a day and a void one 7 days, and never prunes one still to publish", async () => {
+    const sent = await add("ready");
+    await store.sent(sent, T0);
+    const discarded = await add("pending");
+    expect(await store.abandon(discarded, T0)).toBe(true);
+    const waiting = await add("ready");
+    expect(await store.prune(T0 + SENT_RETENTION_MS)).toBe(0);
+    expect(await store.prune(T0 + SENT_RETENTION_MS + 1)).toBe(1);
+    expect(await store.byId(sent)).toBeNull();
+    expect(await store.prune(T0 + VOID_RETENTION_MS)).toBe(0);
+    expect(await store.prune(T0 + VOID_RETENTION_MS + 1)).toBe(1);
+    expect(await store.byId(discarded)).toBeNull();
+    expect(await store.byId(waiting)).toMatchObject({ status: "ready" });
   });
 
   it("is not published while pending; a pending entry is confirmed, discarded or abandoned", async () => {

@@ -1,10 +1,11 @@
 /**
  * The claim protocol of services/products/reservations.ts, without a broker: a stock
- * ledger in memory whose take() a test can hold, to stop reserve() halfway
- * and see what release(), commit(), the sweeper and a second reserve() do.
+ * ledger in memory (with the products' holds, as product-ledger.ts keeps them)
+ * whose take() a test can hold, to stop reserve() halfway and see what
+ * release(), commit(), the sweeper and a second reserve() do.
  */
 import { createAdapter, type DbAdapter } from "../../platform/db/db-adapter";
-import { ReservationBook, type StockLedger } from "../../services/products/reservations";
+import { ReservationBook, type Hold, type StockLedger } from "../../services/products/reservations";
 
 import { conflict } from "../../platform/errors";
 import { type StockLine } from "../../contracts/stock-lines";
@@ -12,7 +13,7 @@ import { type StockLine } from "../../contracts/stock-lines";
 class MemoryLedger implements StockLedger {
   readonly stock = new Map<string, number>();
   readonly reserved = new Map<string, number>();
-  private held = new Map<string, { reached: () => void; gate: Promise<void> }>();
+  private gates = new Map<string, { reached: () => void; gate: Promise<void> }>();
 
   constructor(levels: Record<string, number>) {
     for (const [id, stock] of Object.entries(levels)) {
@@ -22,36 +23,58 @@ class MemoryLedger implements StockLedger {
   }
 
   /** The next take() of `productId` waits until the returned release function is called. */
-  hold(productId: string): { reached: Promise<void>; open: () => void } {
+  pauseTake(productId: string): { reached: Promise<void>; open: () => void } {
     let open!: () => void;
     let reached!: () => void;
     const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
     const gate = new Promise<void>((resolve) => (open = resolve));
-    this.held.set(productId, { reached, gate });
+    this.gates.set(productId, { reached, gate });
     return { reached: reachedPromise, open };
   }
 
-  async take({ productId, quantity }: StockLine): Promise<boolean> {
-    const hold = this.held.get(productId);
-    if (hold) {
-      this.held.delete(productId);
-      hold.reached();
-      await hold.gate;
+  /** productId -> order -> attempt, like a product's `holds`. */
+  readonly held = new Map<string, Map<string, string>>();
+
+  async take({ productId, quantity }: StockLine, hold: Hold): Promise<boolean> {
+    const gate = this.gates.get(productId);
+    if (gate) {
+      this.gates.delete(productId);
+      gate.reached();
+      await gate.gate;
     }
     const stock = this.stock.get(productId) ?? 0;
-    if (stock < quantity) return false;
+    const holds = this.held.get(productId) ?? new Map<string, string>();
+    if (stock < quantity || holds.has(hold.orderId)) return false;
     this.stock.set(productId, stock - quantity);
     this.reserved.set(productId, (this.reserved.get(productId) ?? 0) + quantity);
+    this.held.set(productId, holds.set(hold.orderId, hold.attempt));
     return true;
   }
 
-  async putBack({ productId, quantity }: StockLine): Promise<void> {
-    this.stock.set(productId, (this.stock.get(productId) ?? 0) + quantity);
-    this.reserved.set(productId, (this.reserved.get(productId) ?? 0) - quantity);
+  async holds({ productId }: StockLine, hold: Hold): Promise<boolean> {
+    return this.held.get(productId)?.get(hold.orderId) === hold.attempt;
   }
 
-  async settle({ productId, quantity }: StockLine): Promise<void> {
+  /** null: a legacy line, moved without a hold. */
+  private unhold(productId: string, hold: Hold | null): boolean {
+    if (!hold) return true;
+    const holds = this.held.get(productId);
+    if (holds?.get(hold.orderId) !== hold.attempt) return false;
+    holds.delete(hold.orderId);
+    return true;
+  }
+
+  async putBack({ productId, quantity }: StockLine, hold: Hold | null): Promise<boolean> {
+    if (!this.unhold(productId, hold)) return false;
+    this.stock.set(productId, (this.stock.get(productId) ?? 0) + quantity);
     this.reserved.set(productId, (this.reserved.get(productId) ?? 0) - quantity);
+    return true;
+  }
+
+  async settle({ productId, quantity }: StockLine, hold: Hold | null): Promise<boolean> {
+    if (!this.unhold(productId, hold)) return false;
+    this.reserved.set(productId, (this.reserved.get(productId) ?? 0) - quantity);
+    return true;
   }
 
   async shortage({ productId }: StockLine): Promise<Error> {
@@ -68,8 +91,8 @@ let store: DbAdapter;
 let ledger: MemoryLedger;
 let clock: Date;
 
-function book(opts: { pendingWaitMs?: number } = {}) {
-  return new ReservationBook({ store, ledger, ttlMs: TTL, now: () => clock, ...opts });
+function book() {
+  return new ReservationBook({ store, ledger, ttlMs: TTL, now: () => clock });
 }
 
 beforeEach(async () => {
@@ -92,11 +115,11 @@ const ORDER = [
 
 describe("a reservation released while reserve() is taking stock", () => {
   it("gives every unit back exactly once and reserve() answers 409", async () => {
-    const held = ledger.hold("mug");
+    const held = ledger.pauseTake("mug");
     const reserving = book().reserve("o-1", ORDER);
     await held.reached;
 
-    // lamp is taken and counted; mug is not taken yet.
+    // lamp is taken (the product holds it for the order); mug is not taken yet.
     const released = await book().release("o-1");
     expect(released.status).toBe("released");
     expect(ledger.levels("lamp")).toEqual({ stock: 5, reserved: 0 });
@@ -128,8 +151,8 @@ describe("a reserve() that lands while release() looks (its call was still on it
 });
 
 describe("a reserve() that stopped halfway (a crashed node)", () => {
-  it("is released by the sweeper after its expiry, giving back only the lines it counted", async () => {
-    const held = ledger.hold("mug");
+  it("is released by the sweeper after its expiry, giving back only the lines the products hold", async () => {
+    const held = ledger.pauseTake("mug");
     const stuck = book().reserve("o-2", ORDER);
     await held.reached;
 
@@ -146,7 +169,7 @@ describe("a reserve() that stopped halfway (a crashed node)", () => {
   });
 
   it("cannot be committed while it is being made", async () => {
-    const held = ledger.hold("mug");
+    const held = ledger.pauseTake("mug");
     const reserving = book().reserve("o-3", ORDER);
     await held.reached;
     await expect(book().commit("o-3")).rejects.toMatchObject({ type: "RESERVATION_PENDING" });
@@ -157,9 +180,30 @@ describe("a reserve() that stopped halfway (a crashed node)", () => {
   });
 });
 
+describe("two commits of one order at once", () => {
+  it("both answer committed: the one that read the record before the other settled it does not take it for pending", async () => {
+    await book().reserve("o-8", ORDER);
+    const findOne = store.findOne.bind(store);
+    let other: Promise<unknown> | undefined;
+    store.findOne = async (query) => {
+      const doc = await findOne(query);
+      // The first commit has read the record as reserved; the second commits and settles every line meanwhile.
+      if (!other) {
+        other = book().commit("o-8");
+        await other;
+      }
+      return doc;
+    };
+    await expect(book().commit("o-8")).resolves.toMatchObject({ status: "committed" });
+    await expect(other).resolves.toMatchObject({ status: "committed" });
+    expect(ledger.levels("lamp")).toEqual({ stock: 3, reserved: 0 });
+    expect(ledger.levels("mug")).toEqual({ stock: 2, reserved: 0 });
+  });
+});
+
 describe("a second reserve() of an order being reserved", () => {
-  it("waits for the first and answers its reservation", async () => {
-    const held = ledger.hold("mug");
+  it("answers the same reservation, and no line is taken twice", async () => {
+    const held = ledger.pauseTake("mug");
     const first = book().reserve("o-4", ORDER);
     await held.reached;
     const second = book().reserve("o-4", ORDER);
@@ -167,15 +211,46 @@ describe("a second reserve() of an order being reserved", () => {
     const [a, b] = await Promise.all([first, second]);
     expect(b).toEqual(a);
     expect(ledger.levels("lamp")).toEqual({ stock: 3, reserved: 2 });
+    expect(ledger.levels("mug")).toEqual({ stock: 2, reserved: 3 });
   });
 
-  it("gives up with 409 when the first takes too long", async () => {
-    const held = ledger.hold("mug");
+  it("finishes what a first call left halfway (its node died), and the first, were it alive, takes nothing more", async () => {
+    const held = ledger.pauseTake("mug");
     const first = book().reserve("o-5", ORDER);
     await held.reached;
-    await expect(book({ pendingWaitMs: 30 }).reserve("o-5", ORDER)).rejects.toMatchObject({ type: "RESERVATION_PENDING" });
+    await expect(book().reserve("o-5", ORDER)).resolves.toMatchObject({ status: "reserved" });
+    expect(ledger.levels("lamp")).toEqual({ stock: 3, reserved: 2 });
+    expect(ledger.levels("mug")).toEqual({ stock: 2, reserved: 3 });
+
     held.open();
-    await first;
+    await expect(first).resolves.toMatchObject({ status: "reserved" });
+    expect(ledger.levels("mug")).toEqual({ stock: 2, reserved: 3 });
+    await book().commit("o-5");
+    expect(ledger.levels("lamp")).toEqual({ stock: 3, reserved: 0 });
+    expect(ledger.levels("mug")).toEqual({ stock: 2, reserved: 0 });
+  });
+});
+
+describe("an attempt that failed for lack of stock", () => {
+  it("leaves no record, and its late give-backs cannot touch the next attempt's holds", async () => {
+    ledger.stock.set("mug", 1);
+    const held = ledger.pauseTake("lamp");
+    const slow = book().reserve("o-7", ORDER);
+    await held.reached;
+    // A second call of the same attempt finds mug short: the attempt is abandoned and its record removed.
+    await expect(book().reserve("o-7", ORDER)).rejects.toMatchObject({ type: "OUT_OF_STOCK" });
+    expect(await book().find("o-7")).toBeNull();
+
+    ledger.stock.set("mug", 5);
+    const next = book().reserve("o-7", [{ productId: "mug", quantity: 3 }]);
+    await expect(next).resolves.toMatchObject({ status: "reserved" });
+    held.open();
+    // The slow call takes lamp for the abandoned attempt, finds mug held by the next one, sees its attempt gone, and gives lamp back.
+    await expect(slow).rejects.toMatchObject({ code: 409 });
+    expect(ledger.levels("lamp")).toEqual({ stock: 5, reserved: 0 });
+    expect(ledger.levels("mug")).toEqual({ stock: 2, reserved: 3 });
+    await expect(book().commit("o-7")).resolves.toMatchObject({ status: "committed" });
+    expect(ledger.levels("mug")).toEqual({ stock: 2, reserved: 0 });
   });
 });
 
@@ -194,5 +269,30 @@ describe("sweep", () => {
     expect(await book().find("o-sold")).toMatchObject({ status: "committed" });
     expect(ledger.levels("lamp")).toEqual({ stock: 4, reserved: 0 });
     expect(ledger.levels("mug")).toEqual({ stock: 5, reserved: 0 });
+  });
+});
+
+describe("records written before holds existed (an upgrade with reservations open)", () => {
+  /** As the earlier code left them: no attempt, the lines that hold stock counted in `taken`. */
+  async function legacy(orderId: string, status: "pending" | "reserved", taken: number) {
+    for (const line of ORDER.slice(0, taken)) {
+      ledger.stock.set(line.productId, (ledger.stock.get(line.productId) ?? 0) - line.quantity);
+      ledger.reserved.set(line.productId, (ledger.reserved.get(line.productId) ?? 0) + line.quantity);
+    }
+    await store.insert({ _id: orderId, orderId, items: ORDER, status, taken, expiresAt: clock, createdAt: clock, updatedAt: clock });
+  }
+
+  it("are swept giving back exactly the lines they counted, and a reserved one commits them", async () => {
+    await legacy("o-halfway", "pending", 1);
+    await legacy("o-done", "reserved", 2);
+    await expect(book().reserve("o-halfway", ORDER)).rejects.toMatchObject({ type: "RESERVATION_PENDING" });
+    await expect(book().reserve("o-done", ORDER)).resolves.toMatchObject({ status: "reserved" });
+    await expect(book().commit("o-done")).resolves.toMatchObject({ status: "committed" });
+    expect(ledger.levels("mug")).toEqual({ stock: 2, reserved: 0 });
+
+    clock = new Date(clock.getTime() + 1);
+    expect(await book().sweep()).toBe(1);
+    expect(ledger.levels("lamp")).toEqual({ stock: 3, reserved: 0 });
+    expect(ledger.levels("mug")).toEqual({ stock: 2, reserved: 0 });
   });
 });

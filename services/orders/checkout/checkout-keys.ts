@@ -16,6 +16,10 @@
  *     happened and the key is free again.
  * The same key with another body is a 409 IDEMPOTENCY_KEY_REUSED.
  *
+ * A finished record (`done`, `retryable`) is kept KEY_RETENTION_MS (24
+ * hours, as card processors keep theirs), then pruned: the same key after
+ * that runs a new checkout. An `in_progress` record is never pruned.
+ *
  * Every run has its own `attempt` token: a takeover changes it, and the old
  * owner's writes (linking its order, releasing the key) are fenced by it.
  * Once an order is linked, whoever finishes that order (the request, or the
@@ -49,7 +53,11 @@ export interface KeyDoc {
   updatedAt: string;
 }
 
+// No index on updatedAt: the hourly prune's scan costs less than keeping one up to date on every write.
 export const KEY_INDEXES: IndexSpec[] = [{ fields: ["scope"], unique: true }];
+
+/** How long the answer of a finished checkout is kept under its key (docs/operations.md, "Retention"). */
+export const KEY_RETENTION_MS = 24 * 3600 * 1000;
 
 export type KeyClaim = { own: true; doc: KeyDoc } | { own: false; outcome: Outcome };
 
@@ -147,6 +155,12 @@ export class CheckoutKeys {
       { $set: { state: retryable ? "retryable" : "done", outcome, updatedAt: this.iso() } },
     );
     return done !== null;
+  }
+
+  /** Removes the records of checkouts that ended more than KEY_RETENTION_MS ago; answers how many. */
+  prune(): Promise<number> {
+    const before = new Date(this.now() - KEY_RETENTION_MS).toISOString();
+    return this.store.removeMany({ state: { $in: ["done", "retryable"] }, updatedAt: { $lt: before } });
   }
 
   private async takeOver(existing: KeyDoc): Promise<KeyDoc | null> {

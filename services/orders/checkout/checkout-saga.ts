@@ -2,7 +2,7 @@
  * The checkout saga (docs/architecture.md, "Checkout saga"), orchestrated by the
  * orders service over the calls of services/orders/checkout/checkout-calls.ts:
  *
- *   reserve stock -> charge -> commit stock -> paid -> clear cart -> order.paid
+ *   reserve stock -> charge -> commit stock -> clear cart -> paid (with order.paid) -> key answered
  *
  * The payment is charged in one step (payments.charge: authorized and
  * captured in one processor call), since the saga captures at once anyway.
@@ -164,7 +164,11 @@ export class CheckoutSaga {
       }
       order = this.passed(order, "committed", { committed: true });
     }
-    // Paid, with what follows still owed under the lease: a crash before it is done leaves it to the sweeper.
+    // The cart is cleared before the paid write, so that write is the order's last: once the stock is
+    // committed the sale stands (a crash now has the sweeper find the charge and commit again, a no-op),
+    // so nothing is owed after it. The key is settled after it; a crash in between leaves it to the next
+    // request with the key, which settles it from the order (inspectKey).
+    const cartCleared = order.saga.cartCleared || (await this.clearCart(order));
     const paid = await this.book.finish(order, "paid", "payment captured", {
       payment: order.payment,
       "saga.step": "paid",
@@ -172,29 +176,34 @@ export class CheckoutSaga {
       "saga.authorized": true,
       "saga.captured": true,
       "saga.committed": true,
-      "saga.leaseUntil": this.book.now() + this.book.leaseMs,
+      "saga.cartCleared": cartCleared,
+      "saga.published": true,
+      "saga.leaseUntil": 0,
     });
     this.deps.afterStep?.("paid", paid);
-    return this.announcePaid(paid);
+    await this.deps.settleKey(paid);
+    return paid;
+  }
+
+  /** Best effort: the order is paid whatever the cart says. */
+  private async clearCart(order: OrderDoc): Promise<boolean> {
+    try {
+      await this.calls.clearCart(order);
+      return true;
+    } catch (err) {
+      this.deps.logger.warn(`The cart of order ${order.id} was not cleared: ${messageOf(err)}`);
+      return false;
+    }
   }
 
   /**
-   * Steps 11 and 12 of a paid order (`order.paid` went out with the change to
-   * paid): clear the cart (best effort) and answer the key; only then is it
-   * marked done (`saga.published`) and the lease released, so a crash in
-   * between has the sweeper repeat them.
+   * A paid order marked paid by an earlier version, with the cart and the
+   * key still owed (`saga.published` false): clear the cart (best effort)
+   * and answer the key; only then is it marked done and the lease released,
+   * so a crash in between has the sweeper repeat them.
    */
   private async announcePaid(paid: OrderDoc): Promise<OrderDoc> {
-    let cartCleared = paid.saga.cartCleared;
-    if (!cartCleared) {
-      try {
-        await this.calls.clearCart(paid);
-        cartCleared = true;
-      } catch (err) {
-        // Best effort: the order is paid whatever the cart says.
-        this.deps.logger.warn(`The cart of order ${paid.id} was not cleared: ${messageOf(err)}`);
-      }
-    }
+    const cartCleared = paid.saga.cartCleared || (await this.clearCart(paid));
     const announced: OrderDoc = { ...paid, saga: { ...paid.saga, cartCleared } };
     await this.deps.settleKey(announced);
     const set = { "saga.cartCleared": cartCleared, "saga.published": true, "saga.leaseUntil": 0 };
