@@ -16,15 +16,19 @@ export interface ProductWrites {
 }
 
 export interface LedgerHooks {
-  /** After every change of `stock`, with the stock before it. */
-  stockMoved(doc: ProductDoc, before: number): void;
+  /**
+   * Takes `units` from a listed product's stock with `update` if it has that
+   * many (with its stock.low when that crosses the threshold: low-stock.ts);
+   * the product after, or null.
+   */
+  decrease(productId: string, units: number, update: Record<string, unknown>): Promise<ProductDoc | null>;
+  /** After every change of `stock`. */
+  stockMoved(doc: ProductDoc): void;
   /** After every change, with the stock before it: the ledger's writes leave cleaning the cache to this. */
   changed(doc: ProductDoc, before: number): Promise<void>;
   /** A product to give back to or settle on is gone: units stay counted as reserved. */
   lost(message: string): void;
 }
-
-const SELLABLE = { archived: { $ne: true } };
 
 export function productLedger(products: ProductWrites, hooks: LedgerHooks): StockLedger {
   const move = async (line: StockLine, filter: Record<string, unknown>, inc: Record<string, number>) => {
@@ -32,15 +36,18 @@ export function productLedger(products: ProductWrites, hooks: LedgerHooks): Stoc
     if (!doc) return null;
     const before = doc.stock - (inc.stock ?? 0);
     await hooks.changed(doc, before);
-    if (inc.stock) hooks.stockMoved(doc, before);
+    if (inc.stock) hooks.stockMoved(doc);
     return doc;
   };
   const lost = (what: string, line: StockLine) => hooks.lost(`Could not ${what} ${line.quantity} of product ${line.productId}: the product is gone`);
 
   return {
     async take(line) {
-      const filter = { ...SELLABLE, stock: { $gte: line.quantity } };
-      return (await move(line, filter, { stock: -line.quantity, reserved: line.quantity })) !== null;
+      const doc = await hooks.decrease(line.productId, line.quantity, { $inc: { stock: -line.quantity, reserved: line.quantity } });
+      if (!doc) return false;
+      await hooks.changed(doc, doc.stock + line.quantity);
+      hooks.stockMoved(doc);
+      return true;
     },
     // Giving back and settling ignore `archived`: an archived product still settles the orders that hold it.
     async putBack(line) {
