@@ -174,5 +174,6 @@ test.describe("on a 390 px phone", () => {
     await page.getByRole("button", { name: `Deliveries of ${receiver.url}` }).click();
     await expect(page.getByText("No deliveries yet.")).toBeVisible();
     await expectNoHorizontalScroll(page);
+    await page.screenshot({ path: path.join(test.info().outputDir, "admin-webhooks-phone.png"), fullPage: true });
   });
 });
