@@ -1,7 +1,8 @@
 /**
  * The products' side of reservations (the StockLedger of services/products/reservations.ts)
- * on the products collection: each call is one atomic conditional update of
- * one product, so two nodes on one database can never take the same unit.
+ * on the products collection: each change is one atomic conditional update of
+ * one product, so two nodes on one database can never take the same unit (a
+ * take that crosses the low-stock threshold reads first: low-stock.ts).
  */
 import { conflict, notFound } from "../../platform/errors";
 
