@@ -67,7 +67,7 @@ export interface PlatformConfig extends NatsAuthSettings {
   reservationTtlSec: number;
   /** Seconds between sweeps for expired reservations; 0 turns the sweeper off. */
   reservationSweepIntervalSec: number;
-  /** `stock.low` is emitted when a product's available stock falls below this. */
+  /** `stock.low` (durable) is written with the change that takes a product's available stock below this. */
   lowStockThreshold: number;
   /** Entries the in-process cacher keeps (CACHE_MAX_ENTRIES), least recently used out first. */
   cacheMaxEntries: number;

@@ -1,7 +1,8 @@
 /**
  * The products' side of reservations (the StockLedger of services/products/reservations.ts)
  * on the products collection: each call is one atomic conditional update of
- * one product, so two nodes on one database can never take the same unit.
+ * one product, so two nodes on one database can never take the same unit (a
+ * take that crosses the low-stock threshold reads first: low-stock.ts).
  */
 import { conflict, notFound } from "../../platform/errors";
 
@@ -16,15 +17,19 @@ export interface ProductWrites {
 }
 
 export interface LedgerHooks {
-  /** After every change of `stock`, with the stock before it. */
-  stockMoved(doc: ProductDoc, before: number): void;
+  /**
+   * Takes `units` from a listed product's stock with `update` if it has that
+   * many and matches `filter` (with its stock.low when that crosses the
+   * threshold: low-stock.ts); the product after, or null.
+   */
+  decrease(productId: string, units: number, update: Record<string, unknown>, only: { filter: Record<string, unknown>; refuses: (doc: ProductDoc) => boolean }): Promise<ProductDoc | null>;
+  /** After every change of `stock`. */
+  stockMoved(doc: ProductDoc): void;
   /** After every change, with the stock before it: the ledger's writes leave cleaning the cache to this. */
   changed(doc: ProductDoc, before: number): Promise<void>;
   /** A product to give back to or settle on is gone: units stay counted as reserved. */
   lost(message: string): void;
 }
-
-const SELLABLE = { archived: { $ne: true } };
 
 /**
  * The key under which a product records an order's hold (`holds.<key>` = the
@@ -44,7 +49,7 @@ export function productLedger(products: ProductWrites, hooks: LedgerHooks): Stoc
     const stockChange = (update.$inc as Record<string, number>).stock ?? 0;
     const before = doc.stock - stockChange;
     await hooks.changed(doc, before);
-    if (stockChange) hooks.stockMoved(doc, before);
+    if (stockChange) hooks.stockMoved(doc);
     return doc;
   };
   // A hold not found is the normal answer for a line never taken; only a product that is gone is worth a word.
@@ -60,9 +65,14 @@ export function productLedger(products: ProductWrites, hooks: LedgerHooks): Stoc
   return {
     async take(line, hold) {
       const field = holdField(hold.orderId);
-      const filter = { ...SELLABLE, stock: { $gte: line.quantity }, [field]: { $exists: false } };
       const update = { $inc: { stock: -line.quantity, reserved: line.quantity }, $set: { [field]: hold.attempt } };
-      return (await move(line, filter, update)) !== null;
+      // Not twice for one order: a product that holds the order's line already is not taken from again.
+      const notHeld = { filter: { [field]: { $exists: false } }, refuses: (doc: ProductDoc) => doc.holds?.[holdKey(hold.orderId)] !== undefined };
+      const doc = await hooks.decrease(line.productId, line.quantity, update, notHeld);
+      if (!doc) return false;
+      await hooks.changed(doc, doc.stock + line.quantity);
+      hooks.stockMoved(doc);
+      return true;
     },
     async holds(line, hold) {
       const doc = (await products.findEntityById(line.productId)) as ProductDoc | null;

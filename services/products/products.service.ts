@@ -5,7 +5,9 @@
  *
  * `stock` is what can still be bought; `reserved` is held by open
  * reservations. Every change of either is one conditional update, so several
- * nodes on one MongoDB never oversell.
+ * nodes on one MongoDB never oversell. A change that takes a product below
+ * LOW_STOCK_THRESHOLD carries its durable `stock.low` in that same update
+ * (low-stock.ts). Also owns the outbox of the `products` database.
  */
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../../mixins/db.mixin";
@@ -16,6 +18,8 @@ import { openCollection, isDuplicateKeyError, type DbAdapter, type IndexSpec } f
 import { buildCatalogQuery, LIST_CACHE_KEYS, LIST_PARAMS, priceRangeProblem, type CatalogListParams } from "./catalog-query";
 import { categoryCounts } from "./category-counts";
 import { fellBelow, stockUpdate, type StockAdjustment } from "./inventory";
+import { decreaseStock, lowStockPayload, type LowStockStore } from "./low-stock";
+import { outboxMark } from "../../platform/events/outbox";
 import {
   adminProduct,
   CREATE_PARAMS,
@@ -71,9 +75,10 @@ interface ProductsVars {
 
 interface ProductsMethods extends DbMethods, OutboxMethods {
   listedProduct(id: string): Promise<ProductDoc>;
-  adjust(id: string, adjustment: StockAdjustment): Promise<{ doc: ProductDoc; before: number }>;
+  adjust(id: string, adjustment: StockAdjustment, ctx?: Context): Promise<{ doc: ProductDoc; before: number }>;
+  lowStockStore(): LowStockStore;
   announce(ctx: Context | undefined, doc: ProductDoc, change: string, fields: string[]): void;
-  stockMoved(ctx: Context | undefined, doc: ProductDoc, before: number): void;
+  stockMoved(ctx: Context | undefined, doc: ProductDoc): void;
   cleanStockOf(doc: ProductDoc, before: number): Promise<void>;
   stockLedger(): StockLedger;
   sweepReservations(): Promise<number>;
@@ -94,11 +99,6 @@ const ADJUST_ATTEMPTS = 5;
 /** The settings decide, per call, so one build can be measured with and without the cache. */
 function cacheEnabled(this: ProductsThis): boolean {
   return this.settings.catalogCache !== false;
-}
-
-/** Through the request's context when there is one, so the event carries its request id. */
-function emit(service: ProductsThis, ctx: Context | undefined, event: string, payload: Record<string, unknown>): void {
-  void (ctx ? ctx.emit(event, payload) : service.broker.emit(event, payload));
 }
 
 function broadcast(service: ProductsThis, ctx: Context | undefined, event: string, payload: Record<string, unknown>): void {
@@ -285,8 +285,8 @@ function catalogActions(): ProductsActions {
           const message = "Send exactly one of 'delta' and 'set'.";
           throw unprocessable(message, [{ field: "delta", message }, { field: "set", message }]);
         }
-        const { doc, before } = await this.adjust(id, delta !== undefined ? { delta } : { set: set as number });
-        this.stockMoved(ctx, doc, before);
+        const { doc, before } = await this.adjust(id, delta !== undefined ? { delta } : { set: set as number }, ctx);
+        this.stockMoved(ctx, doc);
         // The audit trail of a manual change: who, what, and the operator's reason (the console asks for one).
         this.logger.info("Stock of %s changed from %d to %d by %s: %s", doc.sku, before, doc.stock, ctx.meta.user?.id ?? "unknown", ctx.params.reason || "no reason given");
         return adminProduct(doc);
@@ -408,19 +408,45 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
       return this.adapter.afterRetrieveTransformID(doc, "id") as ProductDoc;
     },
 
-    async adjust(id: string, adjustment: StockAdjustment) {
+    async adjust(id: string, adjustment: StockAdjustment, ctx?: Context) {
       const field = "delta" in adjustment ? "delta" : "set";
+      const threshold = this.settings.lowStockThreshold;
+      if ("delta" in adjustment && adjustment.delta < 0) {
+        const units = -adjustment.delta;
+        const doc = await decreaseStock(this.lowStockStore(), { productId: id, units, update: withUpdatedAt({ $inc: { stock: -units } }), ctx });
+        if (doc) return { doc, before: doc.stock + units };
+        const current = await this.listedProduct(id);
+        if (current.stock < units) throw conflict("Stock cannot go below what is reserved", "BELOW_RESERVED", { field, stock: current.stock, reserved: current.reserved });
+        throw conflict("The stock is changing too fast, try again", "STOCK_BUSY", { id });
+      }
       for (let attempt = 0; attempt < ADJUST_ATTEMPTS; attempt++) {
         const current = await this.listedProduct(id);
         const plan = stockUpdate(adjustment, current);
         if (!plan) {
           throw conflict("Stock cannot go below what is reserved", "BELOW_RESERVED", { field, stock: current.stock, reserved: current.reserved });
         }
-        const doc = (await this.updateWhere({ _id: id, ...LISTED, ...plan.filter }, withUpdatedAt(plan.update))) as ProductDoc | null;
+        const write = (mark: Record<string, unknown> = {}) => this.updateWhere({ _id: id, ...LISTED, ...plan.filter }, { ...withUpdatedAt(plan.update), ...mark });
+        // A set is conditional on the stock read: whether it crosses the threshold is known before it is written.
+        const after = "set" in adjustment ? adjustment.set - current.reserved : current.stock + adjustment.delta;
+        const doc = (
+          fellBelow(current.stock, after, threshold)
+            ? await this.commitWithEvent("stock.low", lowStockPayload(current, after, threshold), (eventId) => write({ $push: outboxMark(eventId) }), ctx)
+            : await write()
+        ) as ProductDoc | null | undefined;
         if (doc) return { doc, before: "delta" in adjustment ? doc.stock - adjustment.delta : current.stock };
         // A reservation moved between the read and the write: read again.
       }
       throw conflict("The stock is changing too fast, try again", "STOCK_BUSY", { id });
+    },
+
+    /** What decreaseStock (low-stock.ts) writes through: this collection, and the outbox with it. */
+    lowStockStore(): LowStockStore {
+      return {
+        threshold: this.settings.lowStockThreshold,
+        updateWhere: (filter, update, opts) => this.updateWhere(filter, update, opts),
+        findEntityById: (id) => this.findEntityById(id),
+        commitWithEvent: (event, payload, change, ctx) => this.commitWithEvent(event, payload, change, ctx),
+      };
     },
 
     announce(ctx: Context | undefined, doc: ProductDoc, change: string, fields: string[]) {
@@ -428,16 +454,9 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
       this.stockGaugesSoon();
     },
 
-    stockMoved(ctx: Context | undefined, doc: ProductDoc, before: number) {
+    /** Its stock.low, when it fell below the threshold, was written with the change (low-stock.ts). */
+    stockMoved(ctx: Context | undefined, doc: ProductDoc) {
       this.announce(ctx, doc, "stock", ["stock"]);
-      const threshold = this.settings.lowStockThreshold;
-      if (fellBelow(before, doc.stock, threshold)) {
-        const payload = { id: String(doc.id), sku: doc.sku, stock: doc.stock, threshold };
-        emit(this, ctx, "stock.low", payload);
-        // Durable too, for consumers that must not miss it (webhooks). Written after the stock change:
-        // a crash between the two loses this one event (the next fall below the threshold is told).
-        this.publishDurable("stock.low", payload, ctx).catch((err: unknown) => this.logger.error(`stock.low of product ${String(doc.id)} not recorded: ${(err as Error).message}`));
-      }
     },
 
     /**
@@ -460,8 +479,9 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
 
     stockLedger(): StockLedger {
       return productLedger(this, {
+        decrease: (productId, units, update, only) => decreaseStock(this.lowStockStore(), { productId, units, update, filter: only.filter, filterRefuses: only.refuses, cleans: false }),
         changed: (doc, before) => this.cleanStockOf(doc, before),
-        stockMoved: (doc, before) => this.stockMoved(undefined, doc, before),
+        stockMoved: (doc) => this.stockMoved(undefined, doc),
         lost: (message) => this.logger.error(message),
       });
     },
@@ -532,7 +552,7 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
       returns: {
         restock: async (line) => {
           const doc = (await this.updateWhere({ _id: line.productId }, withUpdatedAt({ $inc: { stock: line.quantity } }))) as ProductDoc | null;
-          if (doc) this.stockMoved(undefined, doc, doc.stock - line.quantity);
+          if (doc) this.stockMoved(undefined, doc);
           else this.logger.error(`Could not restock ${line.quantity} of product ${line.productId}: the product is gone`);
         },
       },

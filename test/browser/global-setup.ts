@@ -34,7 +34,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     transporter: "",
     namespace: "browser",
     name: "storefront",
-    env: { LOG_LEVEL: "warn", AUTH_RATE_LIMIT: "100000", WEB_DIR: path.join(ROOT, "web/dist") },
+    // Webhook deliveries die after two retries a second apart (admin-webhooks.spec.ts); 127.0.0.1 receivers are allowed outside production.
+    env: { LOG_LEVEL: "warn", AUTH_RATE_LIMIT: "100000", WEB_DIR: path.join(ROOT, "web/dist"), WEBHOOKS_RETRY_SCHEDULE: "1s,1s" },
   });
   let status = 0;
   await waitUntil(

@@ -1,9 +1,11 @@
 /**
- * What products tells the rest of the cluster (product.changed, stock.low,
- * cache cleaning) and how its cached reads follow every change.
+ * What products tells the rest of the cluster (product.changed, the durable
+ * stock.low, cache cleaning) and how its cached reads follow every change.
  */
 import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
 import type { DbAdapter } from "../../platform/db/db-adapter";
+import { ChannelsMixin } from "../../mixins/channels.mixin";
+import type { EventEnvelope } from "../../platform/events/types";
 import type { LocalPlatform } from "../support/local-platform";
 import { waitUntil } from "../support/wait-until";
 import { productBody, startCatalog } from "./catalog-platform";
@@ -18,16 +20,17 @@ interface Product {
 interface Seen {
   event: string;
   payload: Record<string, unknown>;
+  /** A durable event's id. */
+  id?: string;
 }
 
 const seen: Seen[] = [];
 const Listener: ServiceSchema = {
   name: "listener",
+  // stock.low is durable (through products' outbox), as webhooks and any other consumer get it.
+  mixins: [ChannelsMixin({ "stock.low": (event: EventEnvelope<Record<string, unknown>>) => void seen.push({ event: event.event, payload: event.payload, id: event.id }) })],
   events: {
     "product.changed"(ctx: Context<Record<string, unknown>>) {
-      seen.push({ event: String(ctx.eventName), payload: ctx.params });
-    },
-    "stock.low"(ctx: Context<Record<string, unknown>>) {
       seen.push({ event: String(ctx.eventName), payload: ctx.params });
     },
     "cache.clean-stock.**"(ctx: Context<Record<string, unknown>>) {
@@ -82,25 +85,66 @@ describe("product.changed", () => {
 });
 
 describe("stock.low", () => {
-  it("is emitted once when the stock falls below the threshold", async () => {
-    // Events of one broker reach a listener in the order they were emitted: an event that must
-    // come later is the proof that an earlier one which should not exist did not come.
-    const product = await create({ stock: 10 });
-    await broker.call("products.reserve", { orderId: "order-low-1", items: [{ productId: product.id, quantity: 5 }] });
-    await broker.call("products.reserve", { orderId: "order-low-2", items: [{ productId: product.id, quantity: 1 }] });
-    await expectEvent(product.id, "stock.low", { sku: product.sku, stock: 4, threshold: THRESHOLD });
-    expect(eventsFor(product.id, "stock.low").map((p) => p.stock)).toEqual([4]); // none at 5, the threshold itself
+  const products = () => platform.broker.getLocalService("products") as unknown as { adapter: DbAdapter; outboxAdapter: DbAdapter };
+  /** What products wrote to its outbox for the product: every stock.low there ever was of it, in the order of the product's writes. */
+  async function written(id: string): Promise<{ id: string; stock: number; status: string }[]> {
+    const docs = await products().outboxAdapter.find({ query: { event: "stock.low" } });
+    const marks = ((await products().adapter.findOne({ _id: id })) as { outboxEvents?: string[] }).outboxEvents ?? [];
+    return docs
+      .map((doc) => doc as { _id: string; payload: { id: string; stock: number }; status: string })
+      .filter((doc) => doc.payload?.id === id)
+      .map((doc) => ({ id: String(doc._id), stock: doc.payload.stock, status: doc.status }))
+      .sort((a, b) => marks.indexOf(a.id) - marks.indexOf(b.id));
+  }
+  async function expectDelivered(id: string, count: number) {
+    await waitUntil(async () => eventsFor(id, "stock.low").length >= count && (await written(id)).every((entry) => entry.status === "sent"), {
+      description: () => `${count} stock.low for ${id} (seen: ${JSON.stringify(eventsFor(id, "stock.low"))})`,
+      timeoutMs: 5000,
+      intervalMs: 5,
+    });
+  }
 
-    await broker.call("products.reserve", { orderId: "order-low-3", items: [{ productId: product.id, quantity: 1 }] });
-    await broker.call("products.remove", { id: product.id });
-    await expectEvent(product.id, "product.changed", { change: "archived" });
-    expect(eventsFor(product.id, "stock.low").map((p) => p.stock)).toEqual([4]); // none at 3: it was low already
+  it("is written once per crossing, in the same write as the stock change, and delivered once", async () => {
+    const product = await create({ stock: 10 });
+    await broker.call("products.reserve", { orderId: "order-low-1", items: [{ productId: product.id, quantity: 5 }] }); // 5: the threshold itself
+    await broker.call("products.reserve", { orderId: "order-low-2", items: [{ productId: product.id, quantity: 1 }] }); // 4: below
+    await broker.call("products.reserve", { orderId: "order-low-3", items: [{ productId: product.id, quantity: 1 }] }); // 3: low already
+    await broker.call("products.adjustStock", { id: product.id, delta: 10 }); // 13
+    await broker.call("products.adjustStock", { id: product.id, delta: -9 }); // 4: below again
+
+    const entries = await written(product.id);
+    expect(entries.map((e) => e.stock)).toEqual([4, 4]);
+    // The product carries the ids of the events written with its changes (platform/events/outbox.ts).
+    const stored = (await products().adapter.findOne({ _id: product.id })) as { outboxEvents?: string[] };
+    expect([...(stored.outboxEvents ?? [])].sort()).toEqual(entries.map((e) => e.id).sort());
+    await expectDelivered(product.id, 2);
+    expect(seen.filter((s) => s.event === "stock.low" && s.payload.id === product.id).map((s) => s.id).sort()).toEqual(entries.map((e) => e.id).sort());
+    expect(eventsFor(product.id, "stock.low")).toEqual([
+      { id: product.id, sku: product.sku, stock: 4, threshold: THRESHOLD },
+      { id: product.id, sku: product.sku, stock: 4, threshold: THRESHOLD },
+    ]);
   });
 
-  it("is emitted by an admin's write-off too", async () => {
+  it("is written once when many reservations take a product below the threshold at once", async () => {
+    const product = await create({ stock: 12 });
+    const takes = Array.from({ length: 12 }, (_, i) => broker.call("products.reserve", { orderId: `order-rush-${product.id}-${i}`, items: [{ productId: product.id, quantity: 1 }] }));
+    await Promise.all(takes);
+    await expect(broker.call("products.get", { id: product.id })).resolves.toMatchObject({ stock: 0 });
+    expect((await written(product.id)).map((e) => e.stock)).toEqual([THRESHOLD - 1]);
+    await expectDelivered(product.id, 1);
+    expect(eventsFor(product.id, "stock.low")).toHaveLength(1);
+  });
+
+  it("is written by an admin's count and write-off too, never by a change that stays above or was low already", async () => {
     const product = await create({ stock: 30 });
     await broker.call("products.adjustStock", { id: product.id, set: 2 });
-    await expectEvent(product.id, "stock.low", { stock: 2 });
+    await broker.call("products.adjustStock", { id: product.id, set: 1 });
+    await broker.call("products.adjustStock", { id: product.id, delta: 20 }); // 21
+    await broker.call("products.adjustStock", { id: product.id, delta: -15 }); // 6: still at or above
+    await broker.call("products.adjustStock", { id: product.id, delta: -6 }); // 0
+    expect((await written(product.id)).map((e) => e.stock)).toEqual([2, 0]);
+    await expectDelivered(product.id, 2);
+    expect(eventsFor(product.id, "stock.low").map((p) => p.stock)).toEqual([2, 0]);
   });
 });
 
