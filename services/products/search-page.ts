@@ -14,7 +14,7 @@ export type CatalogPage = Page<PublicProduct> & { facets?: Facets };
 export async function searchedPage(search: CatalogSearch, store: DbAdapter, params: CatalogListParams & { q: string }): Promise<CatalogPage> {
   const page = params.page ?? 1;
   const pageSize = Math.min(params.pageSize ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-  const answer = search.search(params.q, params, params.sort ?? RELEVANCE, params.facets === true);
+  const answer = search.search(params.q, params, params.sort ?? RELEVANCE, params.facets === true, page * pageSize);
   const pageIds = answer.ids.slice((page - 1) * pageSize, page * pageSize);
   const docs = pageIds.length > 0 ? ((await store.find({ query: { _id: { $in: pageIds } } })) as ProductDoc[]) : [];
   const byId = new Map(docs.map((doc) => [String(doc._id), doc]));
@@ -23,5 +23,5 @@ export async function searchedPage(search: CatalogSearch, store: DbAdapter, para
     const doc = byId.get(id);
     return doc && !doc.archived ? [publicProduct(doc)] : [];
   });
-  return { ...toPage(rows, answer.ids.length, page, pageSize), ...(answer.facets ? { facets: answer.facets } : {}) };
+  return { ...toPage(rows, answer.total, page, pageSize), ...(answer.facets ? { facets: answer.facets } : {}) };
 }
