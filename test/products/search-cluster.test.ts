@@ -7,12 +7,10 @@
  * nodes' catch-up pass has run before the first change), and a third node
  * started after those changes answers them right from the moment it is ready.
  */
-import { assertFreshBuild } from "../support/fresh-build";
-import { startCluster, type Cluster } from "../support/cluster";
-import { startMongo, type TestMongo } from "../support/mongo";
-import { startNatsServer, type NatsServer } from "../support/nats-server";
+import type { Cluster } from "../support/cluster";
 import { waitUntil } from "../support/wait-until";
 import { productBody } from "./catalog-platform";
+import { startProductsPair, type ProductsPair } from "./products-pair";
 
 interface Page {
   rows: { id: string; sku: string }[];
@@ -20,8 +18,7 @@ interface Page {
 }
 
 describe("the search index on every products node", () => {
-  let mongo: TestMongo;
-  let nats: NatsServer;
+  let pair: ProductsPair;
   let cluster: Cluster;
   let writer: string;
   let reader: string;
@@ -40,18 +37,9 @@ describe("the search index on every products node", () => {
   }
 
   beforeAll(async () => {
-    assertFreshBuild();
-    mongo = await startMongo();
-    nats = await startNatsServer();
-    cluster = await startCluster({
-      transporter: nats.url,
-      env: { MONGO_URI: mongo.uri, SEED: "false", RESERVATION_SWEEP_INTERVAL: "0", LOG_LEVEL: "info" },
-      nodes: [
-        { services: ["products"], name: "products-a" },
-        { services: ["products"], name: "products-b" },
-      ],
-    });
-    [writer, reader] = cluster.nodes.map((node) => node.nodeID);
+    pair = await startProductsPair({ LOG_LEVEL: "info" });
+    cluster = pair.cluster;
+    [writer, reader] = pair.nodes;
     // After its one catch-up pass, a node's index learns of a change from the event or not at all.
     await waitUntil(() => cluster.nodes.every((node) => node.logs().includes("Search index caught up")), {
       description: "the catch-up pass of both nodes",
@@ -60,9 +48,7 @@ describe("the search index on every products node", () => {
   }, 120_000);
 
   afterAll(async () => {
-    await cluster?.stop();
-    await nats?.stop();
-    await mongo?.stop();
+    await pair?.stop();
   });
 
   it("finds, re-ranks and forgets on one node what changed through the other, and a new node knows it all when ready", async () => {
