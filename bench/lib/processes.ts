@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { ServiceBroker } from "moleculer";
 import { freePort } from "../../test/support/ports";
-import { startNatsServer, type NatsServer } from "../../test/support/nats-server";
+import { startNatsServer as startPrivateNats, type NatsServer } from "../../test/support/nats-server";
 import { BUILT_PROJECT, startCluster, startNode, type BuiltProject, type ClusterNode } from "../../test/support/cluster";
 import { waitUntil } from "../../test/support/wait-until";
 
@@ -49,7 +49,7 @@ export const PLATFORM_ENV: Record<string, string> = {
   // accepts a client that sends some: the nodes send these, the load generator and the watchers none.
   NATS_USER: "bench",
   NATS_PASSWORD: randomBytes(16).toString("hex"),
-  // The simulated processor, which production refuses unless told that no money moves.
+  // The simulated processor (its latency set per scenario): production refuses it unless told it moves no money.
   SIMULATED_PAYMENTS_MOVE_NO_MONEY: "true",
 };
 
@@ -88,8 +88,8 @@ export async function bareBroker(): Promise<Target> {
 export async function bareBrokerOverNats(nats: NatsServer): Promise<Target> {
   const port = await freePort();
   const namespace = `bench-${randomBytes(3).toString("hex")}`;
-  const service = await forkScript("bare-broker.ts", { ROLE: "service", TRANSPORTER: nats.url, NAMESPACE: namespace });
-  const gateway = await forkScript("bare-broker.ts", { ROLE: "gateway", PORT: String(port), TRANSPORTER: nats.url, NAMESPACE: namespace });
+  const service = await forkScript("bare-broker.ts", { ROLE: "service", TRANSPORTER: natsUrl(nats), NAMESPACE: namespace });
+  const gateway = await forkScript("bare-broker.ts", { ROLE: "gateway", PORT: String(port), TRANSPORTER: natsUrl(nats), NAMESPACE: namespace });
   return {
     url: `http://127.0.0.1:${port}/api/trivial`,
     pids: { gateway: gateway.pid!, service: service.pid! },
@@ -139,8 +139,8 @@ function profiling(group: string): Record<string, string> {
 export async function clusterPlatform(nats: NatsServer, groups: NodeGroup[], env: Record<string, string> = {}): Promise<Target> {
   const cluster = await startCluster({
     project: BENCH_BUILD,
-    transporter: nats.url,
-    env: { ...PLATFORM_ENV, ...env },
+    transporter: natsUrl(nats),
+    env: { ...PLATFORM_ENV, NATS_USER: BENCH_NATS.user, NATS_PASSWORD: BENCH_NATS.password, ...env },
     readyPath: "/api/health/ready",
     // A catalog node on 100k products loads them and builds its search index before it is ready.
     timeoutMs: 300_000,
@@ -154,4 +154,20 @@ export async function clusterPlatform(nats: NatsServer, groups: NodeGroup[], env
   };
 }
 
-export { startNatsServer };
+/**
+ * The run's private NATS, with a user: production nodes refuse an open one
+ * (platform/config.ts). Baselines and the bench's own broker connect with the
+ * user in the URL (natsUrl), nodes also get NATS_USER and NATS_PASSWORD (their
+ * JetStream connections take those); the check is made once per connection,
+ * not per message.
+ */
+const BENCH_NATS = { user: "bench", password: randomBytes(16).toString("hex") };
+
+export function startNatsServer(): Promise<NatsServer> {
+  return startPrivateNats(BENCH_NATS);
+}
+
+/** `nats`'s URL with the run's user and password in it. */
+export function natsUrl(nats: NatsServer): string {
+  return nats.url.replace("nats://", `nats://${BENCH_NATS.user}:${BENCH_NATS.password}@`);
+}

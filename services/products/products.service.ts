@@ -533,13 +533,19 @@ const ProductsService: ServiceSchema<ProductsSettings, ProductsMethods, Products
 
   async started() {
     // Before the node is ready: its first search answers from the whole catalog.
-    this.searchSync = new SearchSync(this.adapter, (message) => this.logger.warn(message));
+    const cleanLists = () => {
+      this.broker.cacher?.clean(`${this.fullName}.list:**`).catch((err: unknown) => this.logger.warn(`Cleaning the cached lists after a search index change failed: ${(err as Error).message}`));
+    };
+    this.searchSync = new SearchSync(this.adapter, (message) => this.logger.warn(message), cleanLists);
     const indexing = Date.now();
     const indexed = await this.searchSync.build();
     this.logger.info(`Search index: ${indexed} products in ${Date.now() - indexing} ms.`);
     if (this.settings.searchCatchUpDelayMs > 0) {
       this.searchCatchUp = setTimeout(() => {
-        this.searchSync.catchUp().catch((err: unknown) => this.logger.warn(`The search index could not catch up: ${(err as Error).message}`));
+        this.searchSync
+          .catchUp()
+          .then((read) => this.logger.info(`Search index caught up: ${read} products read again.`))
+          .catch((err: unknown) => this.logger.warn(`The search index could not catch up: ${(err as Error).message}`));
       }, this.settings.searchCatchUpDelayMs);
       this.searchCatchUp.unref();
     }

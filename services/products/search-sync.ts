@@ -7,6 +7,11 @@
  * A node hears other nodes' events only once they know it, a moment after
  * it started; changes in that moment are caught by one more full pass
  * (catchUp) shortly after the start.
+ *
+ * `indexChanged` runs after each batch that changed the index: an answer
+ * computed between the cache clean of a write and the index's update (a
+ * search on this node while the changed product was being read) must not
+ * stay in the node's cache.
  */
 import type { DbAdapter } from "../../platform/db/db-adapter";
 import { CatalogSearch, type SearchableProduct } from "./catalog-search";
@@ -22,6 +27,7 @@ export class SearchSync {
   constructor(
     private readonly store: DbAdapter,
     private readonly warn: (message: string) => void,
+    private readonly indexChanged: () => void = () => {},
   ) {}
 
   /** Every listed product into the index. Answers how many. */
@@ -31,10 +37,13 @@ export class SearchSync {
     return this.search.size;
   }
 
-  /** A full pass: products changed or archived while this node could not hear it. */
-  async catchUp(): Promise<void> {
+  /** A full pass: products changed or archived while this node could not hear it. Answers how many products it read. */
+  async catchUp(): Promise<number> {
     const docs = (await this.store.find({ query: {} })) as Record<string, unknown>[];
-    for (const doc of docs) this.search.put(searchable(doc));
+    let changed = false;
+    for (const doc of docs) changed = this.search.put(searchable(doc)) || changed;
+    if (changed) this.indexChanged();
+    return docs.length;
   }
 
   /** `id` changed: it is read again, with whatever else changed meanwhile. */
@@ -57,12 +66,14 @@ export class SearchSync {
         try {
           const docs = (await this.store.find({ query: { _id: { $in: ids } } })) as Record<string, unknown>[];
           const found = new Set<string>();
+          let changed = false;
           for (const doc of docs) {
             const product = searchable(doc);
             found.add(product.id);
-            this.search.put(product);
+            changed = this.search.put(product) || changed;
           }
-          for (const id of ids) if (!found.has(id)) this.search.remove(id);
+          for (const id of ids) if (!found.has(id)) changed = this.search.remove(id) || changed;
+          if (changed) this.indexChanged();
         } catch (err) {
           // The store is away: the ids stay due and the next change or the catch-up reads them.
           for (const id of ids) this.due.add(id);

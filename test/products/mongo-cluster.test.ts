@@ -7,13 +7,12 @@
  * It runs on a real MongoDB when MONGO_URI is set, else on the CongoDB
  * emulator (test/README.md): both keep the platform's ids as ObjectIds.
  */
-import { assertFreshBuild } from "../support/fresh-build";
-import { startCluster, type Cluster } from "../support/cluster";
-import { MONGO_UNDER_TEST, startMongo, type TestMongo } from "../support/mongo";
-import { startNatsServer, type NatsServer } from "../support/nats-server";
+import type { Cluster } from "../support/cluster";
+import { MONGO_UNDER_TEST, type TestMongo } from "../support/mongo";
 import { mongoDatabaseName, newId } from "../../platform/db/db-adapter";
 import type { Reservation } from "../../services/products/reservations";
 import { productBody } from "./catalog-platform";
+import { startProductsPair, type ProductsPair } from "./products-pair";
 
 // The 3.x driver (moleculer-db-adapter-mongo's) has no types: the little used here.
 interface Collection {
@@ -29,8 +28,8 @@ const { MongoClient, ObjectId } = require("mongodb") as {
 };
 
 describe("two products nodes sharing one MongoDB", () => {
+  let pair: ProductsPair;
   let mongo: TestMongo;
-  let nats: NatsServer;
   let cluster: Cluster;
   let db: MongoClient;
   let nodes: string[];
@@ -43,26 +42,14 @@ describe("two products nodes sharing one MongoDB", () => {
   const create = (stock: number) => call<{ id: string }>(0, "products.create", productBody({ stock }));
 
   beforeAll(async () => {
-    assertFreshBuild();
-    mongo = await startMongo();
-    nats = await startNatsServer();
-    cluster = await startCluster({
-      transporter: nats.url,
-      env: { MONGO_URI: mongo.uri, SEED: "false", RESERVATION_TTL: "1", RESERVATION_SWEEP_INTERVAL: "0", LOG_LEVEL: "warn" },
-      nodes: [
-        { services: ["products"], name: "products-a" },
-        { services: ["products"], name: "products-b" },
-      ],
-    });
-    nodes = cluster.nodes.map((n) => n.nodeID);
+    pair = await startProductsPair({ RESERVATION_TTL: "1", LOG_LEVEL: "warn" });
+    ({ mongo, cluster, nodes } = pair);
     db = await MongoClient.connect(mongo.uri, { useUnifiedTopology: true });
   }, 120_000);
 
   afterAll(async () => {
     await db?.close();
-    await cluster?.stop();
-    await nats?.stop();
-    await mongo?.stop();
+    await pair?.stop();
   });
 
   it(`never oversells: 200 concurrent reservations of 1 unit on a stock of 50, spread over both nodes, give exactly 50 (${MONGO_UNDER_TEST})`, async () => {

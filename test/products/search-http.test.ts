@@ -13,6 +13,7 @@ interface Product {
   sku: string;
   name: string;
   price: number;
+  stock: number;
 }
 interface Facets {
   categories: { name: string; count: number }[];
@@ -94,6 +95,14 @@ describe("ranked search", () => {
     expect(skus(await search("q=obsidian"))).toEqual([]);
     expect((await client.delete(`/api/products/${product.id}`, undefined, admin)).status).toBe(200);
     await waitUntil(async () => (await search("q=basalt")).total === 0, { description: "the archived product out of the index", timeoutMs: 10_000 });
+  });
+
+  it("shows a new stock on the next search page once the index has heard of it, though the page was read before", async () => {
+    const product = await create({ sku: "SR-STOCK", name: "Vermilion Kite", category: "search-tests", stock: 7 });
+    const stockShown = async () => (await search("q=vermilion")).rows.find((row) => row.sku === "SR-STOCK")?.stock;
+    await waitUntil(async () => (await stockShown()) === 7, { description: "the new product in the index", timeoutMs: 10_000 });
+    expect((await client.post(`/api/products/${product.id}/stock`, { delta: 5, reason: "search test" }, admin)).status).toBe(200);
+    await waitUntil(async () => (await stockShown()) === 12, { description: "the new stock on the search page", timeoutMs: 10_000 });
   });
 
   it("answers 200 with matches to every query of the bench mix", async () => {
