@@ -26,7 +26,7 @@ for (const [size, viewport] of Object.entries(SIZES)) {
 
       await page.getByRole("link", { name: "Aurora Wireless Headphones" }).click();
       await expect(page.getByText("Over-ear Bluetooth")).toBeVisible();
-      await page.getByRole("button", { name: "Add to cart" }).click();
+      await page.getByRole("button", { name: "Add to cart", exact: true }).click();
       await expect(page.getByRole("link", { name: "Cart 1 item" })).toBeVisible();
       await shot("product");
 
