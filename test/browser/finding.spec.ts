@@ -60,8 +60,8 @@ test("a misspelled search finds the product first, by relevance, and its facets 
   expect(inCategory.rows.length).toBe(chosen.count);
 
   const band = inCategory.facets.priceBands.find((b) => b.count > 0 && b.max !== null)!;
-  const edge = (cents: number) => money(cents, { code: "USD", decimals: cents % 100 === 0 ? 0 : 2 });
-  const bandName = band.min === 0 ? `Under ${edge(band.max!)} (${band.count})` : `${edge(band.min)} to ${edge(band.max!)} (${band.count})`;
+  // The bands' edges are whole dollars, shown without cents: "$25 to $50".
+  const bandName = band.min === 0 ? `Under $${band.max! / 100} (${band.count})` : `$${band.min / 100} to $${band.max! / 100} (${band.count})`;
   await page.getByRole("navigation", { name: "Price ranges" }).getByRole("link", { name: bandName }).click();
   await expect(page.getByRole("navigation", { name: "Price ranges" }).getByRole("link", { name: bandName })).toHaveAttribute("aria-current", "page");
   const { body: inBand } = await shop.json<Listed>("GET", `/api/products?q=steel&category=${chosen.name}&minPrice=${band.min}&maxPrice=${band.max! - 1}`);
