@@ -74,7 +74,7 @@ test("a product page shows the description, and the quantity chosen goes to the 
   await expectAccessible(page);
 
   await page.getByLabel("Quantity").fill("2");
-  await page.getByRole("button", { name: "Add to cart" }).click();
+  await page.getByRole("button", { name: "Add to cart", exact: true }).click();
   await expect(page.getByRole("link", { name: "Cart 2 items" })).toBeVisible();
 
   await page.getByRole("link", { name: /^Cart/ }).click();

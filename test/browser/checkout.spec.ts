@@ -7,7 +7,7 @@ import { ADDRESS, CARD_DECLINED, CARD_OK, expect, expectAccessible, fillCheckout
 test("a visitor signs up during checkout and pays with the test card", async ({ page, shop }) => {
   const product = await shop.createProduct({ name: `Walnut Desk Tidy ${Date.now()}`, price: 2499, stock: 10 });
   await page.goto(`/products/${product.id}`);
-  await page.getByRole("button", { name: "Add to cart" }).click();
+  await page.getByRole("button", { name: "Add to cart", exact: true }).click();
   await expect(page.getByRole("link", { name: "Cart 1 item" })).toBeVisible();
 
   await page.getByRole("link", { name: /^Cart/ }).click();

@@ -16,7 +16,7 @@ test("a shopper buys on a phone and sees the order paid, and no page scrolls sid
 
   await page.goto(`/products/${product.id}`);
   await expectNoHorizontalScroll(page);
-  await page.getByRole("button", { name: "Add to cart" }).tap();
+  await page.getByRole("button", { name: "Add to cart", exact: true }).tap();
   await page.getByRole("link", { name: /^Cart/ }).tap();
   await expect(page.getByRole("heading", { name: "Your cart" })).toBeVisible();
   await expectNoHorizontalScroll(page);

@@ -24,9 +24,18 @@ for (const [size, viewport] of Object.entries(SIZES)) {
       await expect(page.getByRole("article").first()).toBeVisible();
       await shot("catalog");
 
+      await page.goto("/?q=steel");
+      await expect(page.getByRole("article").first()).toBeVisible();
+      // A phone shows the filters folded: open them to show the facets.
+      if (size === "phone") await page.getByText("Filters", { exact: true }).click();
+      await expect(page.getByRole("navigation", { name: "Price ranges" })).toBeVisible();
+      await shot("search");
+
+      await page.goto("/");
       await page.getByRole("link", { name: "Aurora Wireless Headphones" }).click();
       await expect(page.getByText("Over-ear Bluetooth")).toBeVisible();
-      await page.getByRole("button", { name: "Add to cart" }).click();
+      await expect(page.getByRole("region", { name: "Customers also bought" })).toBeVisible();
+      await page.getByRole("button", { name: "Add to cart", exact: true }).click();
       await expect(page.getByRole("link", { name: "Cart 1 item" })).toBeVisible();
       await shot("product");
 
@@ -36,6 +45,11 @@ for (const [size, viewport] of Object.entries(SIZES)) {
       await page.getByRole("link", { name: /^Cart/ }).click();
       await expect(page.getByText("Standard ·")).toBeVisible();
       await shot("cart");
+
+      await page.getByLabel("Show prices in").selectOption("EUR");
+      await expect(page.getByText("charged", { exact: false })).toBeVisible();
+      await shot("cart-eur");
+      await page.getByLabel("Show prices in").selectOption("USD");
 
       await page.getByRole("button", { name: "Checkout" }).click();
       await page.getByLabel("Email").fill(shopper.email);

@@ -12,6 +12,13 @@ describe("formatMoney", () => {
     expect(formatMoney(1999, "EUR")).toBe("€19.99");
     expect(formatMoney(1999, "JPY")).toBe("¥1,999");
   });
+
+  it("uses the minor unit the currency service states when given one", () => {
+    expect(formatMoney(21518, "KWD", 3)).toBe("KWD\u00a021.518");
+    expect(formatMoney(2024, "JPY", 0)).toBe("¥2,024");
+    // The stated unit wins over Intl's own for the code.
+    expect(formatMoney(12345, "USD", 3)).toBe("$12.345");
+  });
 });
 
 describe("parseMajor", () => {

@@ -6,6 +6,7 @@
 import { reactive } from "vue";
 import { api, ApiError, read } from "./api";
 import { session } from "./session";
+import { convertForDisplay, displayCode, displayRate } from "./currency";
 import type { Cart, CartLine, Product } from "./types";
 
 const GUEST_KEY = "shop.guestCart";
@@ -32,7 +33,11 @@ function saveGuestLines(lines: GuestLine[]): void {
   else localStorage.setItem(GUEST_KEY, JSON.stringify(lines));
 }
 
-/** The guest's lines priced as the API prices a cart: lines that cannot be bought count in neither total. */
+/**
+ * The guest's lines priced as the API prices a cart: lines that cannot be
+ * bought count in neither total; in a display currency, line totals and the
+ * subtotal get `display` as the API's cart would give them.
+ */
 async function pricedGuestCart(lines: GuestLine[]): Promise<Cart> {
   const items: CartLine[] = [];
   for (const line of lines) {
@@ -59,25 +64,63 @@ async function pricedGuestCart(lines: GuestLine[]): Promise<Cart> {
   }
   items.sort((a, b) => (a.name ?? "").localeCompare(b.name ?? ""));
   const buyable = items.filter((line) => !line.problem);
+  const subtotal = buyable.reduce((sum, line) => sum + line.lineTotal, 0);
+  const withDisplay = (amount: number) => {
+    const display = convertForDisplay(amount);
+    return display ? { display } : {};
+  };
   return {
-    items,
+    items: items.map((line) => ({ ...line, ...withDisplay(line.lineTotal) })),
     itemCount: buyable.reduce((sum, line) => sum + line.quantity, 0),
-    subtotal: buyable.reduce((sum, line) => sum + line.lineTotal, 0),
+    subtotal,
     currency: items.length > 0 ? "USD" : null,
+    ...withDisplay(subtotal),
   };
 }
 
-export async function loadCart(): Promise<Cart> {
-  const cart = session.token ? await read<Cart>(api.GET("/api/cart")) : await pricedGuestCart(guestLines());
+async function readCart(): Promise<Cart> {
+  const cart = session.token ? await read<Cart>(api.GET("/api/cart", { params: { query: { currency: displayCode.value } } })) : await pricedGuestCart(guestLines());
   cartState.cart = cart;
   cartState.loaded = true;
   return cart;
 }
 
+let reading: { key: string; answer: Promise<Cart> } | null = null;
+
+/**
+ * The cart as it is now. The header and the page ask at the same time on
+ * start: while a read of the same cart is on its way, asking again shares it
+ * (a second answer arriving later would re-render the page and reset a
+ * quantity the shopper is typing).
+ */
+export function loadCart(): Promise<Cart> {
+  const key = [session.token ?? "", displayCode.value ?? "", displayRate.value ? "rated" : ""].join("|");
+  if (reading?.key === key) return reading.answer;
+  const answer = readCart().finally(() => {
+    if (reading?.answer === answer) reading = null;
+  });
+  reading = { key, answer };
+  return answer;
+}
+
+/** A cart a write answered; its amounts are in the base currency only, so in a display currency it is read again with them. */
+async function written(cart: Promise<Cart>): Promise<void> {
+  const answer = await cart;
+  if (displayCode.value) {
+    try {
+      await readCart();
+      return;
+    } catch {
+      // The write stands: its answer is shown, in the base currency, rather than an error.
+    }
+  }
+  cartState.cart = answer;
+}
+
 /** Adds units of a product; refused (409 OUT_OF_STOCK) when the cart would hold more than is in stock. */
 export async function addToCart(product: Product, quantity: number): Promise<void> {
   if (session.token) {
-    cartState.cart = await read<Cart>(api.POST("/api/cart/items", { body: { productId: product.id, quantity } }));
+    await written(read<Cart>(api.POST("/api/cart/items", { body: { productId: product.id, quantity } })));
     return;
   }
   const lines = guestLines();
@@ -89,26 +132,26 @@ export async function addToCart(product: Product, quantity: number): Promise<voi
   if (line) line.quantity += quantity;
   else lines.push({ productId: product.id, quantity });
   saveGuestLines(lines);
-  await loadCart();
+  await readCart();
 }
 
 export async function setQuantity(productId: string, quantity: number): Promise<void> {
   if (session.token) {
-    cartState.cart = await read<Cart>(api.PATCH("/api/cart/items/{productId}", { params: { path: { productId } }, body: { quantity } }));
+    await written(read<Cart>(api.PATCH("/api/cart/items/{productId}", { params: { path: { productId } }, body: { quantity } })));
     return;
   }
   const lines = guestLines().map((line) => (line.productId === productId ? { ...line, quantity } : line));
   saveGuestLines(lines.filter((line) => line.quantity > 0));
-  await loadCart();
+  await readCart();
 }
 
 export async function removeLine(productId: string): Promise<void> {
   if (session.token) {
-    cartState.cart = await read<Cart>(api.DELETE("/api/cart/items/{productId}", { params: { path: { productId } } }));
+    await written(read<Cart>(api.DELETE("/api/cart/items/{productId}", { params: { path: { productId } } })));
     return;
   }
   saveGuestLines(guestLines().filter((line) => line.productId !== productId));
-  await loadCart();
+  await readCart();
 }
 
 /**
@@ -131,7 +174,7 @@ export async function moveGuestCartToAccount(): Promise<void> {
     }
   }
   saveGuestLines([]);
-  await loadCart();
+  await readCart();
 }
 
 export function forgetCart(): void {

@@ -11,6 +11,29 @@ export interface Page<T> {
   totalPages: number;
 }
 
+/** Integer minor units of `currency` (yen for JPY, fils for KWD). */
+export interface Money {
+  amount: number;
+  currency: string;
+}
+
+/** A price band of the facets: `min` included, `max` excluded, `null` for no upper bound (cents). */
+export interface PriceBand {
+  min: number;
+  max: number | null;
+  count: number;
+}
+
+export interface Facets {
+  categories: Category[];
+  priceBands: PriceBand[];
+}
+
+/** The catalog's list answer; `facets` when asked for. */
+export interface ProductPage extends Page<Product> {
+  facets?: Facets;
+}
+
 export interface Product {
   id: string;
   sku: string;
@@ -20,6 +43,26 @@ export interface Product {
   price: number;
   currency: string;
   stock: number;
+  /** The price in the display currency asked for (`currency=EUR`). */
+  display?: Money;
+}
+
+/** "Customers also bought": bought together in paid orders, or similar (same category, near in price). */
+export interface Recommendation extends Product {
+  reason: "bought_together" | "similar";
+}
+
+/** A display currency (GET /api/currencies): `rate` units of it for one unit of the base currency. */
+export interface DisplayCurrency {
+  code: string;
+  name: string;
+  decimals: number;
+  rate: string;
+}
+
+export interface Currencies {
+  base: string;
+  currencies: DisplayCurrency[];
 }
 
 export interface Category {
@@ -38,6 +81,8 @@ export interface CartLine {
   lineTotal: number;
   available?: number;
   problem?: CartProblem;
+  /** The line total in the display currency asked for. */
+  display?: Money;
 }
 
 export interface Cart {
@@ -45,6 +90,8 @@ export interface Cart {
   itemCount: number;
   subtotal: number;
   currency: string | null;
+  /** The subtotal in the display currency asked for. */
+  display?: Money;
 }
 
 export interface User {
@@ -90,6 +137,8 @@ export interface Order {
   shipment?: { carrier: string; trackingNumber: string };
   history: { status: OrderStatus; at: string; reason?: string }[];
   failureReason?: string;
+  /** The currency the shopper saw prices in at checkout, its rate then and the total at it. */
+  display?: { currency: string; rate: string; total: Money };
   createdAt: string;
 }
 
