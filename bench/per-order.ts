@@ -18,7 +18,7 @@ import path from "node:path";
 import { connect } from "nats";
 import { startCluster } from "../test/support/cluster";
 import { SERVICE_GROUPS } from "../scripts/cluster-processes";
-import { BENCH_BUILD, PLATFORM_ENV, startNatsServer } from "./lib/processes";
+import { BENCH_BUILD, PLATFORM_ENV, natsUrl, startNatsServer } from "./lib/processes";
 import { APPROVED_CARD, CHECKOUT_ADDRESS, registerUsers, stockUp, type ShopUser } from "./lib/shop";
 import { residentMb } from "./lib/load";
 
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const dataRoot = fs.mkdtempSync(path.join(os.tmpdir(), "bench-per-order-"));
   const cluster = await startCluster({
     project: BENCH_BUILD,
-    transporter: nats.url,
+    transporter: natsUrl(nats),
     // A long request timeout: on a loaded machine the admin's and the shoppers' logins (scrypt) outlast
     // the default, and admission control sheds the stock-up's admin requests; counts depend on neither.
     // The memory run checks out more often per user than the per-user limit allows.
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     readyPath: "/api/health/ready",
     nodes: SERVICE_GROUPS.map((group) => ({ name: group.name, services: [...group.services], env: { DATA_DIR: path.join(dataRoot, group.name) } })),
   });
-  const watcher = await connect({ servers: nats.url });
+  const watcher = await connect({ servers: natsUrl(nats) });
   try {
     const url = cluster.gatewayUrl;
     const productIds = await stockUp(url, 1_000_000);

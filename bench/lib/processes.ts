@@ -37,6 +37,9 @@ export interface Target {
 }
 
 /** Production settings: file-backed NeDB, no debug logging, secrets set, auth limits out of the way. */
+/** The run's NATS user (startNatsServer). */
+const BENCH_NATS = { user: "bench", password: randomBytes(16).toString("hex") };
+
 export const PLATFORM_ENV: Record<string, string> = {
   NODE_ENV: "production",
   LOG_LEVEL: "warn",
@@ -45,10 +48,9 @@ export const PLATFORM_ENV: Record<string, string> = {
   ADMIN_PASSWORD: "bench-admin-password",
   AUTH_RATE_LIMIT: "100000000",
   METRICS_PORT: "0",
-  // Production refuses a NATS without credentials. The bench's private nats-server asks for none, and
-  // accepts a client that sends some: the nodes send these, the load generator and the watchers none.
-  NATS_USER: "bench",
-  NATS_PASSWORD: randomBytes(16).toString("hex"),
+  // Production refuses a NATS without credentials: the run's private nats-server has a user (startNatsServer).
+  NATS_USER: BENCH_NATS.user,
+  NATS_PASSWORD: BENCH_NATS.password,
   // The simulated processor (its latency set per scenario): production refuses it unless told it moves no money.
   SIMULATED_PAYMENTS_MOVE_NO_MONEY: "true",
 };
@@ -140,7 +142,7 @@ export async function clusterPlatform(nats: NatsServer, groups: NodeGroup[], env
   const cluster = await startCluster({
     project: BENCH_BUILD,
     transporter: natsUrl(nats),
-    env: { ...PLATFORM_ENV, NATS_USER: BENCH_NATS.user, NATS_PASSWORD: BENCH_NATS.password, ...env },
+    env: { ...PLATFORM_ENV, ...env },
     readyPath: "/api/health/ready",
     // A catalog node on 100k products loads them and builds its search index before it is ready.
     timeoutMs: 300_000,
@@ -161,7 +163,6 @@ export async function clusterPlatform(nats: NatsServer, groups: NodeGroup[], env
  * JetStream connections take those); the check is made once per connection,
  * not per message.
  */
-const BENCH_NATS = { user: "bench", password: randomBytes(16).toString("hex") };
 
 export function startNatsServer(): Promise<NatsServer> {
   return startPrivateNats(BENCH_NATS);
