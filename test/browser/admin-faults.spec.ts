@@ -1,0 +1,68 @@
+/**
+ * The Faults page on a platform of its own with FAULT_INJECTION on (never in
+ * production: the config refuses it there). An admin makes every charge fail
+ * through the page; checkouts fail, the circuit breaker on payments.charge
+ * opens and the Cluster page shows it; the admin switches the fault off and
+ * checkouts are paid again once the breaker lets them through.
+ */
+import { expect, expectAccessible } from "./fixtures";
+import { openConsoleAsAdmin } from "./admin-support";
+import { startPlatformNode } from "./platform-node";
+import { testOnOwnPlatform } from "./own-platform";
+import { waitUntil } from "../support/wait-until";
+
+const test = testOnOwnPlatform(async () => {
+  const node = await startPlatformNode({ namespace: "browser-faults", name: "faults", env: { FAULT_INJECTION: "true" } });
+  return { url: node.url, stop: async () => void (await node.stop()) };
+});
+
+interface Breaker {
+  action: string;
+  state: string;
+}
+
+test("an admin makes charges fail on the Faults page, sees the breaker open on the Cluster page, and switches the fault off", async ({ page, shop }) => {
+  const shopper = await shop.register();
+  const product = await shop.createProduct({ name: `Fault Lamp ${Date.now()}`, price: 1500, stock: 10 });
+  await shop.addToCart(shopper.token, product.id, 1);
+  const admin = await shop.adminToken();
+
+  await openConsoleAsAdmin(page, "/admin/faults");
+  await expect(page.getByText("No fault is switched on.")).toBeVisible();
+  await page.getByLabel("Action or service").fill("payments.charge");
+  await page.getByLabel("Error rate (0 to 1)").fill("1");
+  await page.getByLabel("Error code").selectOption("503");
+  await page.getByRole("button", { name: "Switch on fault" }).click();
+  await expect(page.getByRole("status")).toHaveText("Fault on payments.charge switched on.");
+  const rules = page.getByRole("table", { name: "Faults switched on" });
+  await expect(rules.getByRole("row", { name: "payments.charge – 1 503 Switch off the fault on payments.charge" })).toBeVisible();
+  await expectAccessible(page);
+
+  // Every charge fails: checkouts fail (the cart is kept) until the breaker has seen enough failures to open.
+  const statuses = new Set<number>();
+  await waitUntil(
+    async () => {
+      statuses.add((await shop.checkout(shopper.token)).status);
+      const { body } = await shop.json<{ breakers: Breaker[] }>("GET", "/api/admin/cluster", admin);
+      return body.breakers.some((b) => b.action === "payments.charge" && b.state === "open");
+    },
+    { description: "the breaker on payments.charge to open", timeoutMs: 60_000, intervalMs: 0 },
+  );
+  expect([...statuses]).toEqual([503]);
+
+  await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Cluster" }).click();
+  const breakers = page.getByRole("table", { name: "Breakers that are open or half-open" });
+  await expect(breakers.getByRole("row").filter({ has: page.getByRole("rowheader", { name: "payments.charge" }) })).toContainText(/Open|Half-open/);
+  await expect(page.getByRole("definition").nth(2)).not.toHaveText("0");
+  await expectAccessible(page);
+
+  await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Faults" }).click();
+  await page.getByRole("button", { name: "Switch off the fault on payments.charge" }).click();
+  await expect(page.getByRole("status")).toHaveText("Fault on payments.charge switched off.");
+  await expect(page.getByText("No fault is switched on.")).toBeVisible();
+
+  // Once the breaker is half-open, the next charge goes through, succeeds, and closes it.
+  await waitUntil(async () => (await shop.checkout(shopper.token)).status === 201, { description: "a checkout paid again", timeoutMs: 60_000, intervalMs: 500 });
+  await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Cluster" }).click();
+  await expect(page.getByText("No breaker is open or half-open.")).toBeVisible();
+});
