@@ -24,6 +24,7 @@ test("an admin finds a customer's paid order by email, ships it, advances the sh
   const detail = page.getByRole("region", { name: `Order ${placed.id}` });
   await expect(detail.getByRole("table", { name: "Lines" })).toContainText(product.name);
   await expect(detail).toContainText("Payment: captured");
+  await expect(detail).toContainText(`by ${shopper.name} (${shopper.email})`);
   await expect(detail).toContainText("Shipment: none yet");
   await expectAccessible(page);
 
