@@ -120,6 +120,8 @@ test.describe("customers", () => {
     const shopper = await shop.register();
     // Newest accounts are last: the customer's page of the oldest-first list.
     await openConsoleAsAdmin(page, "/admin/customers");
+    // Read first: before the list arrives, no row names the customer on any page.
+    await expect(page.getByRole("table", { name: /^Accounts, oldest first/ })).toBeVisible();
     while ((await page.getByRole("rowheader", { name: shopper.email }).count()) === 0) {
       // The pager's number changes at the click, the rows once they are read: wait for other rows.
       const firstListed = await page.getByRole("rowheader").first().textContent();
