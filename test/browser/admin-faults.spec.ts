@@ -2,8 +2,8 @@
  * The Faults page on a platform of its own with FAULT_INJECTION on (never in
  * production: the config refuses it there). An admin makes every charge fail
  * through the page; checkouts fail, the circuit breaker on payments.charge
- * opens and the Cluster page shows it; the admin switches the fault off, and
- * the page shows the breaker half-open, ready for a trial call.
+ * opens and the Cluster page shows it; the admin switches the fault off, the
+ * page shows the breaker half-open, and the next paid checkout closes it.
  */
 import { expect, expectAccessible } from "./fixtures";
 import { openConsoleAsAdmin } from "./admin-support";
@@ -21,7 +21,7 @@ interface Breaker {
   state: string;
 }
 
-test("an admin makes charges fail on the Faults page, sees the breaker open on the Cluster page, switches the fault off and sees the breaker half-open", async ({ page, shop }) => {
+test("an admin makes charges fail on the Faults page, sees the breaker open on the Cluster page, switches the fault off and sees the breaker half-open, then closed by a paid checkout", async ({ page, shop }) => {
   const shopper = await shop.register();
   const product = await shop.createProduct({ name: `Fault Lamp ${Date.now()}`, price: 1500, stock: 100 });
   await shop.addToCart(shopper.token, product.id, 1);
@@ -67,4 +67,19 @@ test("an admin makes charges fail on the Faults page, sees the breaker open on t
   await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Cluster" }).click();
   await expect(breakers.getByRole("row").filter({ has: page.getByRole("rowheader", { name: "payments.charge" }) })).toContainText("Half-open", { timeout: 30_000 });
   await expectAccessible(page);
+
+  // Another shopper: the first has used up its checkout attempts (429), an answer no breaker counts, so
+  // its trial calls would leave the breakers half-open for good. The trial that is paid closes them.
+  const next = await shop.register();
+  await shop.addToCart(next.token, product.id, 1);
+  let last = "";
+  await waitUntil(
+    async () => {
+      const answer = await shop.checkout(next.token);
+      last = `${answer.status} ${JSON.stringify(answer.body)}`;
+      return answer.status === 201;
+    },
+    { description: () => `a checkout paid again (last answer: ${last})`, timeoutMs: 60_000, intervalMs: 500 },
+  );
+  await expect(breakers.getByRole("rowheader", { name: "payments.charge" })).toHaveCount(0);
 });
