@@ -1430,7 +1430,24 @@ export interface components {
                 group: string;
                 event: string;
                 /** @description The event as delivered; null when it could not be read */
-                envelope: Record<string, never> | null;
+                envelope: {
+                    /** @description Unique per event: consumers drop a second delivery of it */
+                    id: string;
+                    event: string;
+                    /** @description The event's own data */
+                    payload: {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC
+                     */
+                    occurredAt: string;
+                    /** @description The request that caused it */
+                    requestId?: string;
+                    /** @description The producing service */
+                    source?: string;
+                } | null;
                 /** @description The handler's last error */
                 reason: string;
                 deliveries: number;

@@ -278,7 +278,16 @@ export const SCHEMAS = {
         seq: { type: "integer", minimum: 1, description: "What a replay takes" },
         group: { type: "string" },
         event: { type: "string" },
-        envelope: nullable({ type: "object", description: "The event as delivered; null when it could not be read" }),
+        envelope: nullable(
+          closed(["id", "event", "payload", "occurredAt"], {
+            id: { type: "string", description: "Unique per event: consumers drop a second delivery of it" },
+            event: { type: "string" },
+            payload: { type: "object", additionalProperties: true, description: "The event's own data" },
+            occurredAt: timestamp,
+            requestId: { type: "string", description: "The request that caused it" },
+            source: { type: "string", description: "The producing service" },
+          }, "The event as delivered; null when it could not be read"),
+        ),
         reason: { type: "string", description: "The handler's last error" },
         deliveries: { type: "integer", minimum: 1 },
         deadAt: timestamp,

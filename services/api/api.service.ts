@@ -152,8 +152,9 @@ const FAULT_ACTIONS = {
     },
     roles: ["admin"],
     params: {},
-    handler(ctx: Context) {
-      return ctx.call("faults.list");
+    async handler(ctx: Context) {
+      // The shape PUT answers and the OpenAPI document promises: `{ rules }`, not faults.list's bare array.
+      return { rules: await ctx.call<FaultRule[]>("faults.list") };
     },
   },
   setFaults: {

@@ -5,10 +5,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { startNode } from "../support/cluster";
 import { assertFreshBuild } from "../support/fresh-build";
-import { waitUntil } from "../support/wait-until";
-import { platformServiceNames } from "../../services/api/platform-services";
+import { startPlatformNode } from "./platform-node";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const WEB_SOURCES = ["web/src", "web/index.html", "web/public", "clients/typescript"];
@@ -29,27 +27,8 @@ function assertFreshStorefront(): void {
 export default async function globalSetup(): Promise<() => Promise<void>> {
   assertFreshBuild();
   assertFreshStorefront();
-  const node = await startNode({
-    services: platformServiceNames(path.join(ROOT, "services")),
-    transporter: "",
-    namespace: "browser",
-    name: "storefront",
-    // Webhook deliveries die after two retries a second apart (admin-webhooks.spec.ts); 127.0.0.1 receivers are allowed outside production.
-    env: { LOG_LEVEL: "warn", AUTH_RATE_LIMIT: "100000", WEB_DIR: path.join(ROOT, "web/dist"), WEBHOOKS_RETRY_SCHEDULE: "1s,1s" },
-  });
-  let status = 0;
-  await waitUntil(
-    async () => {
-      status = (await fetch(`${node.url}/api/health/ready`)).status;
-      return status === 200;
-    },
-    {
-      description: () => `the platform at ${node.url} to be ready (last answer ${status}); its log:\n${node.output.tail(30)}`,
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      failFast: () => (node.exitInfo() ? new Error(`The platform node exited:\n${node.output.tail(30)}`) : undefined),
-    },
-  );
+  // Webhook deliveries die after two retries a second apart (admin-webhooks.spec.ts); 127.0.0.1 receivers are allowed outside production.
+  const node = await startPlatformNode({ namespace: "browser", name: "storefront", env: { WEBHOOKS_RETRY_SCHEDULE: "1s,1s" } });
   process.env.SHOP_URL = node.url;
   return async () => {
     await node.stop();

@@ -123,7 +123,7 @@ describe("PUT /api/admin/faults", () => {
     expect((await http.put("/admin/faults", { rules: [{ target: "catalog", errorRate: 1 }] }, { token: "customer" })).status).toBe(403);
     expect((await http.put("/admin/faults", { rules: [{ target: "catalog", errorRate: 1 }] }, { token: "admin" })).status).toBe(200);
     await waitUntil(async () => (await http.get("/catalog")).status === 503, { description: "the fault to apply", timeoutMs: 2000 });
-    expect((await http.get("/admin/faults", { token: "admin" })).body).toEqual([{ target: "catalog", errorRate: 1 }]);
+    expect((await http.get("/admin/faults", { token: "admin" })).body).toEqual({ rules: [{ target: "catalog", errorRate: 1 }] });
     expect((await http.put("/admin/faults", { rules: [] }, { token: "admin" })).status).toBe(200);
     await waitUntil(async () => (await http.get("/catalog")).status === 200, { description: "the fault to lift", timeoutMs: 2000 });
   });

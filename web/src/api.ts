@@ -2,13 +2,15 @@
  * The one API client of the page: the typed client of clients/typescript,
  * with the session's token added to each request and dropped on a 401.
  */
+import type { Middleware } from "openapi-fetch";
 import { createShopClient } from "../../clients/typescript";
 import { session, signedOut } from "./session";
 import type { ErrorBody, FieldProblem } from "./types";
 
 export const api = createShopClient({ baseUrl: "" });
 
-api.use({
+/** The session's token on each request; a 401 to a signed-in call signs out. Any client of this API's origin uses it. */
+export const sessionMiddleware: Middleware = {
   onRequest({ request }) {
     if (session.token && !request.headers.has("Authorization")) request.headers.set("Authorization", `Bearer ${session.token}`);
     return request;
@@ -18,7 +20,9 @@ api.use({
     if (response.status === 401 && request.headers.has("Authorization")) signedOut();
     return response;
   },
-});
+};
+
+api.use(sessionMiddleware);
 
 /** A failed call: the API's error answer, or status 0 when no answer arrived. */
 export class ApiError extends Error {
