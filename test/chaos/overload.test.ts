@@ -7,7 +7,7 @@
  * to hold goodput at capacity: it answers the checkouts it can and turns the
  * rest away at once with 503 and Retry-After.
  *
- * Pass: paid orders per second during the overload stay at least 80% of the
+ * Pass (the issue's): paid orders per second during the overload stay at least 80% of the
  * measured capacity; every checkout answer is 201, 409 or 503 with
  * Retry-After (no 504, no connection error); catalog reads during the
  * overload all succeed; and afterwards stock, reservations, payments and
@@ -16,9 +16,14 @@
  * duration: asserted here it would fail `npm test` whenever the shared 2-core
  * runner is busy, so like scenario 3's recovery time it is a timed promise
  * (./support/chaos-report.ts), measured in every run and judged by
- * `npm run chaos`, which fails when it does not hold. The other criteria are
- * answers and a ratio of two rates measured on the same machine minutes
- * apart: asserted in both runs.
+ * `npm run chaos`, which fails when it does not hold. Goodput is a promise
+ * too: it is a ratio of two rates measured seconds apart, and with another
+ * suite beside this one (three clean-clone runs next to a second `npm test`)
+ * the neighbour's load changed between the two windows and the ratio fell to
+ * 0.68 and 0.76 with every answer right. What is asserted in both runs: some
+ * checkouts are paid during the overload (the gate does not shed them all),
+ * every answer is one of the three, every shed one says when to come back,
+ * every catalog read succeeds, and the data agree afterwards.
  *
  * The cluster: gateway + users, orders, products, cart + payments + shipping,
  * on a shared MongoDB (the emulator unless MONGO_URI is set), Redis and a
@@ -51,6 +56,8 @@ const OVERLOAD_FACTOR = 3;
 const CLIENT_TIMEOUT_MS = 30_000;
 /** The issue's bound on the admitted checkouts' p99, client side. */
 const P99_PROMISE_MS = 2_000;
+/** The issue's goodput: paid orders per second under overload, as a share of the measured capacity. */
+const GOODPUT_PROMISE = 0.8;
 
 interface CheckoutOutcome extends Outcome {
   retryAfter?: string | null;
@@ -186,7 +193,8 @@ describe("chaos 9: three times the checkout capacity for 20 s", () => {
 
     expect({ summary, unexpected: answered.filter((o) => ![201, 409, 503].includes(o.status)).slice(0, 5) }).toEqual({ summary, unexpected: [] });
     expect({ summary, withoutRetryAfter: shed.filter((o) => !o.retryAfter).length }).toEqual({ summary, withoutRetryAfter: 0 });
-    expect({ summary, goodputHeld: paidPerSec >= 0.8 * capacity }).toEqual({ summary, goodputHeld: true });
+    expect({ summary, paidDuringOverload: (counts["201"] ?? 0) > 0 }).toEqual({ summary, paidDuringOverload: true });
+    const goodputHeld = paidPerSec >= GOODPUT_PROMISE * capacity;
     expect({ summary, failedReads: readStatuses.filter((s) => s !== 200).length }).toEqual({ summary, failedReads: 0 });
 
     // Afterwards: every paid order is one committed reservation and one captured payment, nothing held.
@@ -212,7 +220,10 @@ describe("chaos 9: three times the checkout capacity for 20 s", () => {
       requests: answered.length,
       failures: answered.length - admitted.length - shed.length,
       p99Ms: p99Admitted,
-      promises: [{ promise: `p99 of admitted checkouts < ${P99_PROMISE_MS} ms`, measured: `${p99Admitted} ms`, held: p99Admitted < P99_PROMISE_MS }],
+      promises: [
+        { promise: `paid orders/s during the overload >= ${GOODPUT_PROMISE} of the capacity`, measured: `${paidPerSec.toFixed(1)}/s of ${capacity.toFixed(1)}/s`, held: goodputHeld },
+        { promise: `p99 of admitted checkouts < ${P99_PROMISE_MS} ms`, measured: `${p99Admitted} ms`, held: p99Admitted < P99_PROMISE_MS },
+      ],
       dataChecks:
         `${summary}; ${shed.length} shed with Retry-After; ${readStatuses.length} catalog reads, all 200; ` +
         `${paid.length} paid = ${committed.length} committed = ${captured.length} captured, stock ${STOCK} - ${paid.length}, nothing reserved`,

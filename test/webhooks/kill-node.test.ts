@@ -86,11 +86,20 @@ describe("a webhooks node killed while it delivers, and events raised while none
     const succeeded = new Set(receiver.received.filter((r) => r.answered === 200).map((r) => r.headers["webhook-id"]));
     expect(expected.filter((id) => !succeeded.has(id))).toEqual([]);
 
-    const log = await cluster.broker.call<{ rows: { status: string; messageId: string }[]; total: number }, object>(
-      "webhooks.deliveries",
-      { id: endpoint.id, pageSize: 100 },
-      // Asked of the node that is back: the killed one may still be listed until its heartbeats time out.
-      { nodeID: back.nodeID, meta: { user: ADMIN } },
+    type DeliveryLog = { rows: { status: string; messageId: string }[]; total: number };
+    let log: DeliveryLog = { rows: [], total: 0 };
+    // The receiver has its 200 before the sender writes it down: wait for the log to say so too.
+    await waitUntil(
+      async () => {
+        log = await cluster.broker.call<DeliveryLog, object>(
+          "webhooks.deliveries",
+          { id: endpoint.id, pageSize: 100 },
+          // Asked of the node that is back: the killed one may still be listed until its heartbeats time out.
+          { nodeID: back.nodeID, meta: { user: ADMIN } },
+        );
+        return log.rows.length === expected.length && log.rows.every((d) => d.status === "succeeded");
+      },
+      { description: () => `every delivery written down as succeeded: ${JSON.stringify(log.rows.map((d) => d.status))}`, timeoutMs: 20_000 },
     );
     expect(log.total).toBe(expected.length);
     expect(log.rows.every((d) => d.status === "succeeded")).toBe(true);
