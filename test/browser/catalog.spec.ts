@@ -87,3 +87,31 @@ test("an address of the page that does not exist says so", async ({ page }) => {
   await page.goto("/no/such/page");
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
 });
+
+test("a quantity being typed in the cart is kept when the recommendations arrive meanwhile, and is what gets sent", async ({ page, shop }) => {
+  const shopper = await shop.register();
+  const product = await shop.createProduct({ name: `Index Cards ${Date.now()}`, price: 300, stock: 20 });
+  await shop.addToCart(shopper.token, product.id, 1);
+  // The recommendations are held back until the shopper has typed.
+  let release: () => void = () => undefined;
+  const typed = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/api/cart/recommendations**", async (route) => {
+    await typed;
+    await route.continue();
+  });
+  await page.goto("/");
+  await page.evaluate(([token]) => localStorage.setItem("shop.token", token!), [shopper.token]);
+  await page.goto("/cart");
+  await expect(page.getByRole("link", { name: "Cart 1 item" })).toBeVisible();
+
+  const quantity = page.getByLabel(`Quantity of ${product.name}`);
+  await quantity.fill("4");
+  const recommendations = page.waitForResponse("**/api/cart/recommendations**");
+  release();
+  await recommendations;
+  // The page re-renders with the recommendations: the field still holds what was typed.
+  await expect(quantity).toHaveValue("4");
+  await quantity.press("Enter");
+  await expect(page.getByRole("link", { name: "Cart 4 items" })).toBeVisible();
+  expect((await shop.cart(shopper.token)).items).toEqual([expect.objectContaining({ productId: product.id, quantity: 4 })]);
+});
