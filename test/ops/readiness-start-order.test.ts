@@ -32,6 +32,19 @@ const ORDERS: Group[][] = [
   ["fulfilment", "catalog", "gateway"],
 ];
 
+/** Waits for the gateway on `port` to answer /api/health/ready 200; a timeout quotes its last report. */
+async function readyAt(port: number, what: string, timeoutMs: number): Promise<void> {
+  let last: Report | undefined;
+  await waitUntil(
+    async () => {
+      const res = await api(`http://127.0.0.1:${port}/api`).get<Report>("/health/ready");
+      last = res.body;
+      return res.status === 200;
+    },
+    { description: () => `${what} (last: ${JSON.stringify(last)})`, timeoutMs },
+  );
+}
+
 function nodeOptions(transporter: string, namespace: string, nodeID: string): BrokerOptions {
   return { ...brokerOptions(loadConfig({ NODE_ENV: "test", METRICS_PORT: "0", TRANSPORTER: transporter, NAMESPACE: namespace })), nodeID, logger: false };
 }
@@ -59,15 +72,7 @@ describe("readiness with service groups started apart", () => {
         brokers.push(broker);
         await broker.start();
       }
-      let last: Report | undefined;
-      await waitUntil(
-        async () => {
-          const res = await api(`http://127.0.0.1:${port}/api`).get<Report>("/health/ready");
-          last = res.body;
-          return res.status === 200;
-        },
-        { description: () => `readiness (last: ${JSON.stringify(last)})`, timeoutMs: 15_000 },
-      );
+      await readyAt(port, "readiness", 15_000);
     } finally {
       for (const broker of brokers.reverse()) await broker.stop();
     }
@@ -101,15 +106,7 @@ describe("readiness while another node keeps restarting", () => {
     fulfilment.createService(ShippingService);
     try {
       await fulfilment.start();
-      let last: Report | undefined;
-      await waitUntil(
-        async () => {
-          const res = await api(`http://127.0.0.1:${port}/api`).get<Report>("/health/ready");
-          last = res.body;
-          return res.status === 200;
-        },
-        { description: () => `readiness while a node flaps (last: ${JSON.stringify(last)})`, timeoutMs: 10_000 },
-      );
+      await readyAt(port, "readiness while a node flaps", 10_000);
     } finally {
       flapping = false;
       await flapper;
